@@ -1,0 +1,77 @@
+"""Command line: ``python -m d2lnotes data download|info`` and ``python -m d2lnotes doctor``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from d2lnotes.fetch import (FashionMNISTUnavailable, FetchConfig, data_dir, ensure_fashion_mnist,
+                            inspect_data_dir, mirror_urls, raw_dir)
+
+
+def download(config: FetchConfig | None = None) -> int:
+    """Ensure the four Fashion-MNIST files, print where each is and which source served it; return the exit code."""
+    cfg = config or FetchConfig()
+    try:
+        records = ensure_fashion_mnist(cfg)
+    except FashionMNISTUnavailable as e:
+        print(e, file=sys.stderr)
+        return 1
+    root = cfg.root or data_dir()
+    print(f"Fashion-MNIST is ready in {raw_dir(root)}")
+    for r in records.values():
+        where = "" if r.path.parent == raw_dir(root) else f" (read in place: {r.path})"
+        print(f"  {r.name:<25} verified, from {r.source}: {r.origin}{where}")
+    if all(r.path.parent == raw_dir(root) for r in records.values()):
+        print(f"torchvision: torchvision.datasets.FashionMNIST(root={str(root)!r}, download=False)")
+    return 0
+
+
+def info(config: FetchConfig | None = None) -> int:
+    """Print the data dir, each file's state, system copies and mirrors; return 0 when all four files verify."""
+    cfg = config or FetchConfig()
+    root = cfg.root or data_dir()
+    why = "$D2LNOTES_DATA" if os.environ.get("D2LNOTES_DATA", "").strip() else \
+        "per-user cache; set D2LNOTES_DATA to change"
+    print(f"data dir: {root}  ({why})" if cfg.root is None else f"data dir: {root}")
+    print(f"files in {raw_dir(root)}:")
+    statuses = inspect_data_dir(cfg)
+    for s in statuses:
+        print(f"  {s.name:<25} {'verified (size and md5 OK)' if s.verified else s.problem}")
+    for folder in cfg.system_dirs:
+        found = [n for n in cfg.checksums if (Path(folder) / f"{n}.gz").is_file() or (Path(folder) / n).is_file()]
+        print(f"system dir {folder}: {len(found)} of {len(cfg.checksums)} files")
+    print("mirrors, in order: " + ", ".join(cfg.mirrors if cfg.mirrors is not None else mirror_urls()))
+    if all(s.verified for s in statuses):
+        print("status: ready")
+        return 0
+    print("status: not ready; run `python -m d2lnotes data download`")
+    return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with argv (default: sys.argv[1:]) and return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+
+    # ---- doctor: implemented in d2lnotes/doctor.py (another module's owner); imported only when asked for ----
+    if argv[:1] == ["doctor"]:
+        from d2lnotes.doctor import main as doctor_main
+        return doctor_main(argv[1:])
+    # ---- end doctor ----
+
+    parser = argparse.ArgumentParser(prog="python -m d2lnotes", description="d2lnotes helpers")
+    commands = parser.add_subparsers(dest="command", required=True)
+    data = commands.add_parser("data", help="Fashion-MNIST files: fetch them, or show where they are")
+    actions = data.add_subparsers(dest="action", required=True)
+    actions.add_parser("download", help="find or download the four files and verify them (run before going offline)")
+    actions.add_parser("info", help="show the data dir, each file's state, and the sources (changes nothing)")
+    commands.add_parser("doctor", help="diagnose the environment")
+    args = parser.parse_args(argv)
+    return download() if args.action == "download" else info()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
