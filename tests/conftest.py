@@ -1,0 +1,142 @@
+"""Fixtures for the data-layer tests: tiny generated IDX files, a local HTTP mirror, an isolated data dir."""
+
+from __future__ import annotations
+
+import gzip
+import http.server
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from d2lnotes.fetch import SYSTEM_DIRS, Checksum, FetchConfig
+
+FILE_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """Return array (uint8) encoded as an IDX file."""
+    dims = b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    return bytes([0, 0, 0x08, array.ndim]) + dims + array.astype(np.uint8).tobytes()
+
+
+@dataclass
+class TinyFashionMNIST:
+    """Small stand-ins for the four files: 30 train and 10 test images of 28x28, labels cycling 0..9."""
+
+    arrays: dict[str, np.ndarray]
+    raw: dict[str, bytes]
+    gz: dict[str, bytes]
+    checksums: dict[str, Checksum]
+
+    def write_gz(self, folder: Path, level: int = 9) -> Path:
+        """Write the four .gz files into folder and return it."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, raw in self.raw.items():
+            (folder / f"{name}.gz").write_bytes(gzip.compress(raw, compresslevel=level, mtime=0))
+        return folder
+
+
+@pytest.fixture(scope="session")
+def tiny() -> TinyFashionMNIST:
+    """Return generated Fashion-MNIST-shaped files with their own checksum table."""
+    import hashlib
+
+    rng = np.random.default_rng(0)
+    arrays = {"train-images-idx3-ubyte": rng.integers(0, 256, (30, 28, 28), dtype=np.uint8),
+              "train-labels-idx1-ubyte": (np.arange(30) % 10).astype(np.uint8),
+              "t10k-images-idx3-ubyte": rng.integers(0, 256, (10, 28, 28), dtype=np.uint8),
+              "t10k-labels-idx1-ubyte": (np.arange(10) % 10).astype(np.uint8)}
+    raw = {n: idx_bytes(a) for n, a in arrays.items()}
+    gz = {n: gzip.compress(b, compresslevel=1, mtime=0) for n, b in raw.items()}
+    checksums = {n: Checksum(hashlib.md5(b).hexdigest(), len(b)) for n, b in raw.items()}
+    return TinyFashionMNIST(arrays, raw, gz, checksums)
+
+
+@dataclass
+class MirrorState:
+    """What the local mirror serves and what it saw; drop_after/stall act once on the next request for a path."""
+
+    port: int = 0
+    files: dict[str, bytes] = field(default_factory=dict)
+    requests: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Range header)
+    drop_after: dict[str, int] = field(default_factory=dict)
+    stall: dict[str, float] = field(default_factory=dict)
+
+    def url(self, prefix: str = "/good/") -> str:
+        """Return the base URL for a folder on this server."""
+        return f"http://127.0.0.1:{self.port}{prefix}"
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        state: MirrorState = self.server.state  # type: ignore[attr-defined]
+        rng = self.headers.get("Range")
+        state.requests.append((self.path, rng))
+        body = state.files.get(self.path)
+        if body is None:
+            self.send_error(404)
+            return
+        time.sleep(state.stall.pop(self.path, 0))
+        start = int(re.fullmatch(r"bytes=(\d+)-", rng)[1]) if rng else 0
+        if start >= len(body) and rng:
+            self.send_error(416)
+            return
+        self.send_response(206 if rng else 200)
+        if rng:
+            self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+        self.send_header("Content-Length", str(len(body) - start))
+        self.end_headers()
+        cut = state.drop_after.pop(self.path, None)
+        self.wfile.write(body[start:] if cut is None else body[start:start + cut])
+        self.close_connection = True
+
+    def log_message(self, *args) -> None:  # quiet
+        pass
+
+
+@pytest.fixture
+def mirror(tiny: TinyFashionMNIST):
+    """Serve the tiny .gz files under /good/ on 127.0.0.1 (a fresh port per test); yield its MirrorState."""
+    state = MirrorState(files={f"/good/{n}.gz": b for n, b in tiny.gz.items()})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.daemon_threads = True
+    server.state = state  # type: ignore[attr-defined]
+    state.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def data_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point D2LNOTES_DATA at a fresh temp dir, clear D2LNOTES_MIRROR, silence tqdm; return the data dir."""
+    root = tmp_path / "data"
+    monkeypatch.setenv("D2LNOTES_DATA", str(root))
+    monkeypatch.delenv("D2LNOTES_MIRROR", raising=False)
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    return root
+
+
+@pytest.fixture
+def make_config(tiny: TinyFashionMNIST):
+    """Return a factory of FetchConfig for the tiny files: no system dirs, no mirrors, fast retries."""
+    def make(**overrides) -> FetchConfig:
+        base = dict(system_dirs=(), mirrors=(), checksums=tiny.checksums, retries=2, backoff=0.01,
+                    connect_timeout=2.0, read_timeout=2.0, progress=False)
+        return FetchConfig(**{**base, **overrides})
+    return make
+
+
+@pytest.fixture(scope="session")
+def real_config(tmp_path_factory: pytest.TempPathFactory) -> FetchConfig:
+    """Return a FetchConfig whose data dir holds the real files from the Debian package (skip when absent)."""
+    if not all((SYSTEM_DIRS[0] / f"{n}.gz").is_file() for n in FILE_NAMES):
+        pytest.skip(f"real Fashion-MNIST not installed in {SYSTEM_DIRS[0]} (sudo apt-get install dataset-fashion-mnist)")
+    return FetchConfig(root=tmp_path_factory.mktemp("real-data"), mirrors=(), progress=False)
