@@ -1,0 +1,385 @@
+"""Training: d2l's chapter-3 loop (train_ch3 and its helpers) with a history, a divergence check and a device.
+
+One optimisation step lives in ``optimize_step``; ``train_epoch_ch3`` loops it
+over a data iterator and ``train_ch3`` loops epochs. Other training front-ends
+(d2l 1.0's ``Trainer``, Dive-into-DL-PyTorch's ``train_ch3``) call the same two
+functions instead of writing their own loop.
+
+Conventions kept from d2l, so that the book's learning rates mean the same:
+with a torch optimizer the step back-propagates the *mean* loss of the batch;
+with a custom ``updater(batch_size)`` (like ``lambda n: sgd(params, lr, n)``)
+it back-propagates the *sum* and the updater divides by the batch size. A loss
+may be unreduced (``reduction='none'``, one value per example) or a scalar,
+which is taken to be the mean per example. The reported loss is always the
+mean per example.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from typing import Any, Callable, Iterable, NamedTuple, Union
+
+import numpy as np
+import torch
+from torch import nn
+
+from d2lnotes.plot import Animator, show_images
+
+__all__ = [
+    "Accumulator",
+    "Timer",
+    "TrainingDiverged",
+    "EpochStats",
+    "History",
+    "Updater",
+    "accuracy",
+    "evaluate_accuracy",
+    "optimize_step",
+    "train_epoch_ch3",
+    "train_ch3",
+    "predict_ch3",
+    "sgd",
+    "linreg",
+    "squared_loss",
+    "try_gpu",
+]
+
+#: A torch optimizer (anything with ``zero_grad()`` and ``step()``) or a callable ``updater(batch_size)``.
+Updater = Union[torch.optim.Optimizer, Callable[[int], Any]]
+Net = Callable[[torch.Tensor], torch.Tensor]
+
+
+class TrainingDiverged(RuntimeError):
+    """Raised when the training loss becomes nan or inf; says where and what to try."""
+
+    def __init__(self, loss: float, epoch: int | None, batch: int | None, lr: float | None) -> None:
+        """Build the message from the bad loss, where it happened and the learning rate if known."""
+        self.loss, self.epoch, self.batch, self.lr = loss, epoch, batch, lr
+        where = ", ".join(
+            f"{name} {value}" for name, value in (("epoch", epoch), ("batch", batch)) if value is not None
+        )
+        smaller = f"lr={lr / 10:g} instead of lr={lr:g}" if lr else "a tenth of the current learning rate"
+        super().__init__(
+            f"training diverged: the loss became {loss} ({where or 'first step'}). The learning rate is "
+            f"probably too large for this model and data. Re-create the model (its parameters are now "
+            f"nan/inf) and train again with a smaller learning rate, e.g. {smaller}."
+        )
+
+
+class Accumulator:
+    """Sum ``n`` running totals (d2l's metric accumulator)."""
+
+    def __init__(self, n: int) -> None:
+        """Start ``n`` totals at 0."""
+        self.data = [0.0] * n
+
+    def add(self, *args: float) -> None:
+        """Add one value to each total."""
+        self.data = [a + float(b) for a, b in zip(self.data, args)]
+
+    def reset(self) -> None:
+        """Set every total back to 0."""
+        self.data = [0.0] * len(self.data)
+
+    def __getitem__(self, idx: int) -> float:
+        """Return total ``idx``."""
+        return self.data[idx]
+
+
+class Timer:
+    """Record several running times (d2l's Timer: start, stop, avg, sum, cumsum)."""
+
+    def __init__(self) -> None:
+        """Create the timer and start it."""
+        self.times: list[float] = []
+        self.start()
+
+    def start(self) -> None:
+        """Start (or restart) the clock."""
+        self.tik = time.perf_counter()
+
+    def stop(self) -> float:
+        """Stop the clock, record the time since ``start()`` and return it (seconds)."""
+        self.times.append(time.perf_counter() - self.tik)
+        return self.times[-1]
+
+    def avg(self) -> float:
+        """Return the average of the recorded times."""
+        return sum(self.times) / len(self.times)
+
+    def sum(self) -> float:
+        """Return the sum of the recorded times."""
+        return sum(self.times)
+
+    def cumsum(self) -> list[float]:
+        """Return the running totals of the recorded times."""
+        return np.array(self.times).cumsum().tolist()
+
+
+def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
+    """Return the number of correct predictions (a float), from scores [B, classes] or labels [B]."""
+    y_hat = y_hat.detach()
+    if y_hat.ndim > 1 and y_hat.shape[1] > 1:
+        y_hat = y_hat.argmax(dim=1)
+    cmp = y_hat.type(y.dtype) == y
+    return float(cmp.type(y.dtype).sum())
+
+
+def _device_of(net: Net, device: torch.device | str | None) -> torch.device | None:
+    """Return ``device``, or for a module with parameters and no device given, where its parameters are."""
+    if device is not None:
+        return torch.device(device)
+    if isinstance(net, nn.Module):
+        param = next(iter(net.parameters()), None)
+        return param.device if param is not None else None
+    return None
+
+
+def evaluate_accuracy(
+    net: Net, data_iter: Iterable, device: torch.device | str | None = None
+) -> float:
+    """Return the accuracy of ``net`` on ``data_iter`` (a module is put in eval mode; no gradients)."""
+    if isinstance(net, nn.Module):
+        net.eval()
+    device = _device_of(net, device)
+    metric = Accumulator(2)  # correct predictions, predictions
+    with torch.no_grad():
+        for X, y in data_iter:
+            if device is not None:
+                X, y = X.to(device), y.to(device)
+            metric.add(accuracy(net(X), y), y.numel())
+    return metric[0] / metric[1]
+
+
+def _is_optimizer(updater: Updater) -> bool:
+    """Return True for torch optimizers and look-alikes (with ``zero_grad`` and ``step``)."""
+    return hasattr(updater, "zero_grad") and hasattr(updater, "step")
+
+
+def _learning_rate(updater: Updater) -> float | None:
+    """Return the optimizer's (first) learning rate, or None when it cannot be read."""
+    groups = getattr(updater, "param_groups", None)
+    lr = groups[0].get("lr") if groups else getattr(updater, "lr", None)
+    return float(lr) if isinstance(lr, (int, float)) else None
+
+
+def optimize_step(
+    l: torch.Tensor,
+    updater: Updater,
+    batch_size: int,
+    *,
+    params: Iterable[torch.Tensor] | None = None,
+    grad_clip: float | None = None,
+    epoch: int | None = None,
+    batch: int | None = None,
+) -> float:
+    """Back-propagate a batch's loss, update the parameters and return the mean loss per example.
+
+    ``l`` is the loss of one batch of ``batch_size`` examples, unreduced or its
+    mean. Raises ``TrainingDiverged`` (naming ``epoch``/``batch``) before any
+    update when it is nan or inf. ``grad_clip`` rescales the gradient to that
+    norm at most; it needs ``params`` unless ``updater`` is a torch optimizer.
+    """
+    mean = float(l.detach().mean()) if l.numel() > 1 else float(l.detach().reshape(()))
+    if not math.isfinite(mean):
+        raise TrainingDiverged(mean, epoch, batch, _learning_rate(updater))
+    if _is_optimizer(updater):
+        updater.zero_grad()
+        l.mean().backward()
+    else:
+        (l.sum() if l.numel() > 1 else l.reshape(()) * batch_size).backward()
+    if grad_clip is not None:
+        if params is None and hasattr(updater, "param_groups"):
+            params = [p for group in updater.param_groups for p in group["params"]]
+        if params is None:
+            raise ValueError(
+                "grad_clip needs the parameters to clip: pass params=[W, b] (or net.parameters())"
+            )
+        nn.utils.clip_grad_norm_(list(params), grad_clip)
+    if _is_optimizer(updater):
+        updater.step()
+    else:
+        updater(batch_size)
+    return mean
+
+
+def train_epoch_ch3(
+    net: Net,
+    train_iter: Iterable,
+    loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    updater: Updater,
+    *,
+    device: torch.device | str | None = None,
+    grad_clip: float | None = None,
+    params: Iterable[torch.Tensor] | None = None,
+    epoch: int | None = None,
+) -> tuple[float, float]:
+    """Train ``net`` for one epoch and return (mean training loss per example, training accuracy)."""
+    if isinstance(net, nn.Module):
+        net.train()
+    device = _device_of(net, device)
+    params = list(params) if params is not None else None
+    metric = Accumulator(3)  # sum of losses, correct predictions, examples
+    for i, (X, y) in enumerate(train_iter):
+        if device is not None:
+            X, y = X.to(device), y.to(device)
+        y_hat = net(X)
+        l = loss(y_hat, y)
+        n = y.numel()
+        mean = optimize_step(
+            l, updater, X.shape[0], params=params, grad_clip=grad_clip, epoch=epoch, batch=i + 1
+        )
+        metric.add(mean * n, accuracy(y_hat, y), n)
+    return metric[0] / metric[2], metric[1] / metric[2]
+
+
+class EpochStats(NamedTuple):
+    """One epoch of ``train_ch3``: its number (from 1), train loss and accuracy, test accuracy, seconds."""
+
+    epoch: int
+    train_loss: float
+    train_acc: float
+    test_acc: float
+    seconds: float
+
+    def __str__(self) -> str:
+        """Return the epoch as a log line: ``epoch 1, loss 0.7859, train acc 0.749, test acc 0.785``."""
+        return (
+            f"epoch {self.epoch}, loss {self.train_loss:.4f}, train acc {self.train_acc:.3f}, "
+            f"test acc {self.test_acc:.3f}"
+        )
+
+
+class History(list):
+    """The list of ``EpochStats`` that ``train_ch3`` returns; prints as a table."""
+
+    @property
+    def train_loss(self) -> list[float]:
+        """Return the training loss of every epoch."""
+        return [s.train_loss for s in self]
+
+    @property
+    def train_acc(self) -> list[float]:
+        """Return the training accuracy of every epoch."""
+        return [s.train_acc for s in self]
+
+    @property
+    def test_acc(self) -> list[float]:
+        """Return the test accuracy of every epoch."""
+        return [s.test_acc for s in self]
+
+    def __repr__(self) -> str:
+        """Return the history as a table, one row per epoch."""
+        rows = ["epoch  train loss  train acc  test acc  seconds"]
+        rows += [
+            f"{s.epoch:5d}  {s.train_loss:10.4f}  {s.train_acc:9.3f}  {s.test_acc:8.3f}  {s.seconds:7.1f}"
+            for s in self
+        ]
+        return "\n".join(rows)
+
+    __str__ = __repr__
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        """Show the table in IPython and Jupyter."""
+        p.text(repr(self))
+
+
+def train_ch3(
+    net: Net,
+    train_iter: Iterable,
+    test_iter: Iterable,
+    loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    num_epochs: int,
+    updater: Updater,
+    *,
+    device: torch.device | str | None = None,
+    animate: bool = True,
+    plot_path: str | os.PathLike | None = None,
+    grad_clip: float | None = None,
+    verbose: bool | None = None,
+) -> History:
+    """Train ``net`` for ``num_epochs``, plotting loss and accuracies, and return the per-epoch History.
+
+    ``device`` moves each batch (and a module ``net``) there; ``animate=False``
+    turns the plot off; ``plot_path`` saves the final figure there. ``verbose``
+    prints one line per epoch; by default only when the plot cannot be seen live
+    (a non-interactive backend such as Agg). Raises ``TrainingDiverged`` when the
+    loss becomes nan or inf.
+    """
+    if device is not None and isinstance(net, nn.Module):
+        net.to(device)
+    animator = None
+    if animate or plot_path is not None:
+        animator = Animator(
+            xlabel="epoch",
+            xlim=[1, num_epochs],
+            ylim=[0.3, 0.9],
+            legend=["train loss", "train acc", "test acc"],
+            save_path=plot_path,
+            live=animate,
+        )
+    if verbose is None:
+        verbose = animator is not None and animator.mode == "static"
+    history = History()
+    timer = Timer()
+    for epoch in range(1, num_epochs + 1):
+        timer.start()
+        train_loss, train_acc = train_epoch_ch3(
+            net, train_iter, loss, updater, device=device, grad_clip=grad_clip, epoch=epoch
+        )
+        test_acc = evaluate_accuracy(net, test_iter, device)
+        stats = EpochStats(epoch, train_loss, train_acc, test_acc, timer.stop())
+        history.append(stats)
+        if animator is not None:
+            animator.add(epoch, (train_loss, train_acc, test_acc))
+        if verbose:
+            print(stats, flush=True)
+    if animator is not None:
+        animator.finish()
+    return history
+
+
+def predict_ch3(
+    net: Net, test_iter: Iterable, n: int = 6, *, device: torch.device | str | None = None
+) -> np.ndarray:
+    """Show the first ``n`` test images titled true label / predicted label; return their axes."""
+    from d2lnotes.data import get_fashion_mnist_labels
+
+    X, y = next(iter(test_iter))
+    n = min(n, len(y))
+    if isinstance(net, nn.Module):
+        net.eval()
+    device = _device_of(net, device)
+    with torch.no_grad():
+        y_hat = net(X.to(device) if device is not None else X)
+    trues = get_fashion_mnist_labels(y)
+    preds = get_fashion_mnist_labels(y_hat.argmax(dim=1).cpu())
+    titles = [true + "\n" + pred for true, pred in zip(trues, preds)]
+    return show_images(X[0:n].reshape((n, *X.shape[-2:])), 1, n, titles=titles[0:n])
+
+
+def sgd(params: Iterable[torch.Tensor], lr: float, batch_size: int) -> None:
+    """Minibatch stochastic gradient descent: param -= lr * grad / batch_size, then zero the gradients."""
+    with torch.no_grad():
+        for param in params:
+            param -= lr * param.grad / batch_size
+            param.grad.zero_()
+
+
+def linreg(X: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Return the linear regression model's output X @ w + b."""
+    return torch.matmul(X, w) + b
+
+
+def squared_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Return the unreduced squared loss (y_hat - y)^2 / 2, one value per example."""
+    return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
+
+
+def try_gpu(i: int = 0) -> torch.device:
+    """Return GPU ``cuda:i`` if it exists, else the CPU."""
+    if torch.cuda.device_count() >= i + 1:
+        return torch.device(f"cuda:{i}")
+    return torch.device("cpu")
