@@ -96,6 +96,16 @@ def test_tensor_loader_batches_are_copies():
     assert X.sum().item() == 0
 
 
+def test_tensor_loader_gathers_tensors_numpy_cannot_hold():
+    X = torch.arange(10.0).to(torch.bfloat16).reshape(10, 1)
+    w = torch.arange(10.0, requires_grad=True)
+    for shuffle in (False, True):
+        batches = list(TensorLoader((X, w), 4, shuffle=shuffle))
+        assert batches[0][0].dtype == torch.bfloat16 and batches[0][1].requires_grad
+        assert all(torch.equal(bx[:, 0].float(), bw.detach()) for bx, bw in batches)
+        assert sorted(torch.cat([bw for _, bw in batches]).tolist()) == list(range(10))
+
+
 def test_tensor_loader_rejects_bad_input():
     with pytest.raises(ValueError, match=r"tensors differ in length: \[3, 4\]"):
         TensorLoader((torch.zeros(3), torch.zeros(4)), 2)
