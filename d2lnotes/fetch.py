@@ -60,7 +60,7 @@ class FashionMNISTUnavailable(RuntimeError):
     """No source could provide a verified copy of a Fashion-MNIST file; the message lists each source and why."""
 
     def __init__(self, name: str, tried: Sequence[str], raw: Path, unwritable: str | None = None):
-        self.name, self.tried, self.raw = name, list(tried), raw
+        self.name, self.tried, self.raw, self.unwritable = name, list(tried), raw, unwritable
         lines = [f"Fashion-MNIST file '{name}' is not available."]
         if unwritable:
             lines += [f"The data directory {raw} cannot be written ({unwritable}), so the file cannot be stored "
@@ -75,6 +75,9 @@ class FashionMNISTUnavailable(RuntimeError):
                   f"  - copy the four files (.gz or decompressed) into {raw}/ "
                   "(that is $D2LNOTES_DATA/FashionMNIST/raw/)"]
         super().__init__("\n".join(lines))
+
+    def __reduce__(self):  # noqa: ANN204 - lets the error cross process boundaries (pickle)
+        return type(self), (self.name, self.tried, self.raw, self.unwritable)
 
 
 @dataclass(frozen=True)
@@ -158,8 +161,8 @@ def _copy_checked(src: Path, checksum: Checksum, out: BinaryIO | None = None) ->
                     out.write(chunk)
                 if size > checksum.size:
                     return f"too long: more than the expected {checksum.size:,} bytes"
-    except (OSError, EOFError) as e:  # gzip.BadGzipFile is an OSError
-        return f"unreadable ({type(e).__name__}: {e})"
+    except (OSError, EOFError) as e:  # gzip.BadGzipFile is an OSError; so is a full disk
+        return f"{type(e).__name__}: {e}"
     if size != checksum.size:
         return f"size {size:,} bytes, expected {checksum.size:,}"
     if md5.hexdigest() != checksum.md5:
