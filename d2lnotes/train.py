@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from d2lnotes.data import get_fashion_mnist_labels
 from d2lnotes.plot import Animator, show_images
 
 __all__ = [
@@ -185,11 +186,6 @@ def optimize_step(
     mean = float(l.detach().mean()) if l.numel() > 1 else float(l.detach().reshape(()))
     if not math.isfinite(mean):
         raise TrainingDiverged(mean, epoch, batch, _learning_rate(updater))
-    if _is_optimizer(updater):
-        updater.zero_grad()
-        l.mean().backward()
-    else:
-        (l.sum() if l.numel() > 1 else l.reshape(()) * batch_size).backward()
     if grad_clip is not None:
         if params is None and hasattr(updater, "param_groups"):
             params = [p for group in updater.param_groups for p in group["params"]]
@@ -197,6 +193,12 @@ def optimize_step(
             raise ValueError(
                 "grad_clip needs the parameters to clip: pass params=[W, b] (or net.parameters())"
             )
+    if _is_optimizer(updater):
+        updater.zero_grad()
+        l.mean().backward()
+    else:
+        (l.sum() if l.numel() > 1 else l.reshape(()) * batch_size).backward()
+    if grad_clip is not None:
         nn.utils.clip_grad_norm_(list(params), grad_clip)
     if _is_optimizer(updater):
         updater.step()
@@ -345,8 +347,6 @@ def predict_ch3(
     net: Net, test_iter: Iterable, n: int = 6, *, device: torch.device | str | None = None
 ) -> np.ndarray:
     """Show the first ``n`` test images titled true label / predicted label; return their axes."""
-    from d2lnotes.data import get_fashion_mnist_labels
-
     X, y = next(iter(test_iter))
     n = min(n, len(y))
     if isinstance(net, nn.Module):
