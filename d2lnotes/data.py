@@ -145,7 +145,10 @@ def _take(t: torch.Tensor, array: np.ndarray | None, rows: slice | np.ndarray) -
 
 def load_data_fashion_mnist(batch_size: int, resize: int | Sequence[int] | None = None, *,
                             config: FetchConfig | None = None) -> tuple[TensorLoader, TensorLoader]:
-    """Return (train_iter, test_iter) over Fashion-MNIST: train reshuffled every epoch, test in order."""
+    """Return (train_iter, test_iter) over Fashion-MNIST: train reshuffled every epoch, test in order.
+
+    The images are held in memory as float32: 188 MB for the training set at 28x28, about 1 GB at resize=64.
+    """
     train = TensorLoader(load_fashion_mnist_tensors(True, resize, config=config), batch_size, shuffle=True)
     test = TensorLoader(load_fashion_mnist_tensors(False, resize, config=config), batch_size, shuffle=False)
     return train, test
