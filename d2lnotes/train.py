@@ -273,12 +273,9 @@ class History(list):
         return [s.test_acc for s in self]
 
     def __repr__(self) -> str:
-        """Return the history as a table, one row per epoch."""
-        rows = ["epoch  train loss  train acc  test acc  seconds"]
-        rows += [
-            f"{s.epoch:5d}  {s.train_loss:10.4f}  {s.train_acc:9.3f}  {s.test_acc:8.3f}  {s.seconds:7.1f}"
-            for s in self
-        ]
+        """Return the history as a table, one row per epoch (timings left out: they vary between runs)."""
+        rows = ["epoch  train loss  train acc  test acc"]
+        rows += [f"{s.epoch:5d}  {s.train_loss:10.4f}  {s.train_acc:9.3f}  {s.test_acc:8.3f}" for s in self]
         return "\n".join(rows)
 
     __str__ = __repr__
@@ -345,8 +342,11 @@ def train_ch3(
 
 def predict_ch3(
     net: Net, test_iter: Iterable, n: int = 6, *, device: torch.device | str | None = None
-) -> np.ndarray:
-    """Show the first ``n`` test images titled true label / predicted label; return their axes."""
+) -> None:
+    """Show the first ``n`` test images of ``test_iter`` titled with the true and the predicted label.
+
+    Returns None like d2l, so that a notebook cell ending with it shows only the figure.
+    """
     X, y = next(iter(test_iter))
     n = min(n, len(y))
     if isinstance(net, nn.Module):
@@ -357,7 +357,7 @@ def predict_ch3(
     trues = get_fashion_mnist_labels(y)
     preds = get_fashion_mnist_labels(y_hat.argmax(dim=1).cpu())
     titles = [true + "\n" + pred for true, pred in zip(trues, preds)]
-    return show_images(X[0:n].reshape((n, *X.shape[-2:])), 1, n, titles=titles[0:n])
+    show_images(X[0:n].reshape((n, *X.shape[-2:])), 1, n, titles=titles[0:n])
 
 
 def sgd(params: Iterable[torch.Tensor], lr: float, batch_size: int) -> None:

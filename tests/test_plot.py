@@ -4,7 +4,6 @@ import importlib
 import os
 import subprocess
 import sys
-import textwrap
 import warnings
 from pathlib import Path
 
@@ -220,12 +219,15 @@ def test_animator_with_tkagg_finishes_in_a_subprocess(tmp_path):
         "a = d2l.Animator()\n"
         "assert a.mode == 'gui', a.mode\n"
         "for i in range(5):\n    a.add(i, i * i)\n"
-        "a.finish()\nprint('done')\n"
+        "a.finish()\n"
+        "assert a.fig.canvas.manager.window.winfo_ismapped(), 'no window on screen'\n"
+        "assert a.axes[0].get_lines()[0].get_ydata().tolist() == [0, 1, 4, 9, 16]\n"
+        "print('done')\n"
     )
     env = dict(os.environ, MPLBACKEND="TkAgg")
     res = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
-    assert res.stdout.strip() == "done"
+    assert res.stdout.strip() == "done" and res.stderr == ""
 
 
 SCRIPT = """\
@@ -283,8 +285,8 @@ NOTEBOOK_CELLS = [
     "X = torch.randn(256, 2); y = (X[:, 0] > X[:, 1]).long()\n"
     "it = [(X[i:i + 64], y[i:i + 64]) for i in range(0, 256, 64)]\n"
     "net = nn.Linear(2, 2)\n"
-    "h = d2l.train_ch3(net, it, it, nn.CrossEntropyLoss(reduction='none'), 3,\n"
-    "                  torch.optim.SGD(net.parameters(), lr=0.5))",
+    "d2l.train_ch3(net, it, it, nn.CrossEntropyLoss(reduction='none'), 3,\n"
+    "              torch.optim.SGD(net.parameters(), lr=0.5))",
     "d2l.use_svg_display()\nd2l.plot([1.0, 2.0, 3.0])",
     "d2l.plt.figure()\nd2l.plt.plot([1.0, 2.0, 3.0])\nd2l.plt.show()",
 ]
@@ -329,7 +331,10 @@ def test_notebook_train_ch3_shows_one_figure_and_the_history_table(executed_note
     nb, _ = executed_notebook
     cell = nb.cells[3]
     assert len(_images(cell)) == 1
-    assert [o.output_type for o in cell.outputs] == ["display_data"]  # no epoch log in notebooks
+    # No epoch log printed in notebooks (the plot is live); the returned history shows as a table.
+    assert [o.output_type for o in cell.outputs] == ["display_data", "execute_result"]
+    table = cell.outputs[1]["data"]["text/plain"].splitlines()
+    assert table[0] == "epoch  train loss  train acc  test acc" and len(table) == 4
 
 
 def test_notebook_figures_are_png_until_use_svg_display(executed_notebook):
