@@ -84,7 +84,7 @@ class FashionMNISTUnavailable(RuntimeError):
 class FetchConfig:
     """Where to look for the files and how to download them; the defaults are the real ones."""
 
-    root: Path | None = None                # data directory; None: data_dir() at call time
+    root: Path | str | None = None          # data directory; None: data_dir() at call time
     system_dirs: tuple[Path, ...] = SYSTEM_DIRS
     mirrors: tuple[str, ...] | None = None  # None: mirror_urls() at call time
     checksums: Mapping[str, Checksum] = field(default_factory=lambda: CHECKSUMS)
