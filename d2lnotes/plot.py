@@ -268,8 +268,9 @@ class Animator:
             else:
                 self._handle.update(self.fig)
         elif self.mode == "gui":
-            if not self._window_shown:
-                self.fig.canvas.manager.show()  # non-blocking, unlike plt.show()
+            manager = getattr(self.fig.canvas, "manager", None)
+            if not self._window_shown and manager is not None:
+                manager.show()  # non-blocking, unlike plt.show()
                 self._window_shown = True
             self.fig.canvas.draw_idle()
             self.fig.canvas.flush_events()
