@@ -72,8 +72,7 @@ class FashionMNISTUnavailable(RuntimeError):
                   "  - install the system copy:  sudo apt-get install dataset-fashion-mnist",
                   "  - use a reachable mirror:  export D2LNOTES_MIRROR=https://HOST/PATH/  "
                   "(comma-separated; file:///DIR/ works too)",
-                  f"  - copy the four files (.gz or decompressed) into {raw}/ "
-                  "(that is $D2LNOTES_DATA/FashionMNIST/raw/)"]
+                  f"  - copy the four files (.gz or decompressed) into {raw}/"]
         super().__init__("\n".join(lines))
 
     def __reduce__(self):  # noqa: ANN204 - lets the error cross process boundaries (pickle)
