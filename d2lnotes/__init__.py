@@ -19,3 +19,14 @@ from d2lnotes.plot import Animator, plot, plt, set_axes, set_figsize, show_image
 from d2lnotes.train import (Accumulator, EpochStats, History, Timer, TrainingDiverged, accuracy, evaluate_accuracy,
                             linreg, optimize_step, predict_ch3, sgd, squared_loss, train_ch3, train_epoch_ch3,
                             try_gpu)
+
+# d2l 1.0 objects: d2lnotes/hyper.py, d2lnotes/modules.py, d2lnotes/models.py, d2lnotes/aliases.py
+from d2lnotes.aliases import (abs, arange, argmax, astype, batch_matmul, concat, cos, cosh, cpu, exp, expand_dims,
+                              eye, float32, gpu, int32, int64, linspace, log, matmul, meshgrid, nn_Module, normal,
+                              num_gpus, numpy, ones, ones_like, rand, randn, reduce_mean, reduce_sum, repeat, reshape,
+                              sigmoid, sin, sinh, size, stack, swapaxes, tanh, tensor, to, transpose, try_all_gpus,
+                              zeros, zeros_like)
+from d2lnotes.hyper import HyperParameters, ProgressBoard, add_to_class
+from d2lnotes.models import (SGD, FashionMNIST, LinearRegression, LinearRegressionScratch, SoftmaxRegression,
+                             SyntheticRegressionData)
+from d2lnotes.modules import Classifier, DataModule, FitHistory, Module, Trainer

@@ -1,0 +1,157 @@
+"""d2l 1.0's small utilities: ``add_to_class``, ``HyperParameters`` and the ``ProgressBoard`` that plots training.
+
+These keep the book's names, call shapes and meaning (d2l 1.0.3, section "Object-Oriented Design for
+Implementation"). ``ProgressBoard`` draws through :class:`d2lnotes.plot.Animator`, so it behaves like every other
+live plot of the course: updated in place in a notebook, a non-blocking window in a script with a GUI backend,
+silent with Agg (the figure stays in pyplot for a final ``plt.show()``/``plt.savefig()``), and saved once by
+``finish()`` when it has a ``save_path``. The book's board only draws inside Jupyter; elsewhere each point printed
+``<Figure size 350x250 with 1 Axes>``.
+"""
+
+from __future__ import annotations
+
+import collections
+import inspect
+import os
+from pathlib import Path
+from typing import Any, Callable, NamedTuple, Sequence, TypeVar
+
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from d2lnotes.plot import Animator, plt, set_axes
+
+__all__ = ["add_to_class", "HyperParameters", "ProgressBoard"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def add_to_class(Class: type) -> Callable[[F], F]:  # noqa: N803 - the book's argument name
+    """Return a decorator that attaches the decorated function to ``Class`` as a method (and returns it)."""
+
+    def wrapper(obj: F) -> F:
+        setattr(Class, obj.__name__, obj)
+        return obj
+
+    return wrapper
+
+
+class HyperParameters:
+    """Base class whose ``save_hyperparameters()`` turns the caller's ``__init__`` arguments into attributes."""
+
+    def save_hyperparameters(self, ignore: Sequence[str] = ()) -> None:
+        """Set each local variable of the calling function (its arguments) as an attribute, and keep them in
+        ``self.hparams``; names in ``ignore``, ``self`` and names starting with ``_`` are left out."""
+        frame = inspect.currentframe().f_back
+        try:
+            local_vars = dict(frame.f_locals)
+        finally:
+            del frame
+        skip = set(ignore) | {"self"}
+        self.hparams = {k: v for k, v in local_vars.items() if k not in skip and not k.startswith("_")}
+        for k, v in self.hparams.items():
+            setattr(self, k, v)
+
+
+class Point(NamedTuple):
+    """One point of a ProgressBoard line."""
+
+    x: float
+    y: float
+
+
+def _number(v: Any) -> float:
+    """Return ``v`` (a Python number, a numpy scalar or a one-element tensor) as a float."""
+    if isinstance(v, torch.Tensor):
+        v = v.detach()
+    return float(v)
+
+
+class ProgressBoard(HyperParameters):
+    """Plot named lines point by point during training (d2l 1.0's board), live wherever a figure can be shown."""
+
+    def __init__(
+        self,
+        xlabel: str | None = None,
+        ylabel: str | None = None,
+        xlim: Sequence[float] | None = None,
+        ylim: Sequence[float] | None = None,
+        xscale: str = "linear",
+        yscale: str = "linear",
+        ls: Sequence[str] = ("-", "--", "-.", ":"),
+        colors: Sequence[str] = ("C0", "C1", "C2", "C3"),
+        fig: Figure | None = None,
+        axes: Axes | None = None,
+        figsize: tuple[float, float] = (3.5, 2.5),
+        display: bool = True,
+        *,
+        save_path: str | os.PathLike | None = None,
+    ) -> None:
+        """Keep the settings; ``display=False`` draws nothing; ``save_path`` is where ``finish()`` saves the plot."""
+        self.save_hyperparameters()
+        self.raw_points: collections.OrderedDict[str, list[Point]] = collections.OrderedDict()
+        self.data: collections.OrderedDict[str, list[Point]] = collections.OrderedDict()
+        self.animator: Animator | None = None
+        self._made: Figure | None = None  # the last figure this board created itself
+
+    def draw(self, x: Any, y: Any, label: str, every_n: int = 1) -> None:
+        """Add point ``(x, y)`` to line ``label``; every ``every_n`` points, plot their mean as one point."""
+        points = self.raw_points.setdefault(label, [])
+        line = self.data.setdefault(label, [])
+        points.append(Point(_number(x), _number(y)))
+        if len(points) < every_n:
+            return
+        line.append(Point(sum(p.x for p in points) / len(points), sum(p.y for p in points) / len(points)))
+        points.clear()
+        if self.display or self.save_path is not None:
+            self._redraw()
+
+    def _style(self, i: int) -> tuple[str, str]:
+        """Return (line style, color) of the i-th line, cycling through ``ls`` and ``colors``."""
+        return self.ls[i % len(self.ls)], self.colors[i % len(self.colors)]
+
+    def _start(self) -> Animator:
+        """Create the Animator that shows this board (on ``fig``/``axes`` if they were given)."""
+        anim = Animator(figsize=self.figsize, live=self.display)
+        fig = self.fig if self.fig is not self._made else None
+        axes = self.axes if fig is not None or (self.axes is not None and self.axes.figure is not self._made) else None
+        if fig is not None or axes is not None:  # draw where the caller asked
+            plt.close(anim.fig)
+            anim.fig = fig if fig is not None else axes.figure
+            anim.axes = [axes if axes is not None else anim.fig.gca()]
+            if anim.mode in ("notebook", "off"):  # shown through the display handle, or never
+                plt.close(anim.fig)
+        else:
+            self._made = anim.fig
+        self.fig, self.axes = anim.fig, anim.axes[0]  # like the book: board.fig is the figure drawn on
+
+        def config_axes() -> None:  # called by Animator.add after it plots the lines, before it shows them
+            ax = anim.axes[0]
+            for i, (line, label) in enumerate(zip(ax.lines, self.data)):
+                linestyle, color = self._style(i)
+                line.set_linestyle(linestyle)
+                line.set_color(color)
+            set_axes(ax, self.xlabel, self.ylabel, self.xlim, self.ylim, self.xscale, self.yscale, list(self.data))
+
+        anim.config_axes = config_axes
+        return anim
+
+    def _redraw(self) -> None:
+        """Plot every line's points and refresh the figure where it is shown."""
+        if self.animator is None:
+            self.animator = self._start()
+        anim = self.animator
+        anim.X = [[p.x for p in line] for line in self.data.values()]
+        anim.Y = [[p.y for p in line] for line in self.data.values()]
+        anim.fmts = ["-"] * len(anim.X)
+        none = [None] * len(anim.X)
+        anim.add(none, none)  # adds no point; redraws all lines, then shows the figure
+
+    def finish(self) -> Path | None:
+        """End this figure: save it to ``save_path`` if set and return that path; later points start a new one."""
+        anim, self.animator = self.animator, None
+        if anim is None:
+            return None
+        anim.save_path = Path(self.save_path) if self.save_path is not None else None
+        return anim.finish()
