@@ -434,7 +434,7 @@ def test_concise_softmax_regression_prints_the_true_loss_not_0_0031(fashion_mnis
 
     def loss(y_hat, y):  # nn.CrossEntropyLoss(), recording what the book's arithmetic would add up
         l = cross_entropy(y_hat, y)
-        batch_means.append(l.item())
+        batch_means.append(l.detach().item())
         sizes.append(len(y))
         return l
 
