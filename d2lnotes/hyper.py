@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import collections
 import inspect
+import math
 import os
+import time
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Sequence, TypeVar
 
@@ -69,7 +71,15 @@ def _number(v: Any) -> float:
 
 
 class ProgressBoard(HyperParameters):
-    """Plot named lines point by point during training (d2l 1.0's board), live wherever a figure can be shown."""
+    """Plot named lines point by point during training (d2l 1.0's board), live wherever a figure can be shown.
+
+    In a notebook each redraw renders the whole figure, so it is redrawn at most every ``refresh_seconds``; points
+    in between are shown by the next redraw, by ``finish()``, or at the end of the cell. Windows and Agg figures
+    are redrawn for every point, as in the book.
+    """
+
+    #: Least time between two renderings of the figure in a notebook.
+    refresh_seconds: float = 0.5
 
     def __init__(
         self,
@@ -94,6 +104,8 @@ class ProgressBoard(HyperParameters):
         self.data: collections.OrderedDict[str, list[Point]] = collections.OrderedDict()
         self.animator: Animator | None = None
         self._made: Figure | None = None  # the last figure this board created itself
+        self._pending = False  # points plotted since the figure was last shown
+        self._shown_at = -math.inf
 
     def draw(self, x: Any, y: Any, label: str, every_n: int = 1) -> None:
         """Add point ``(x, y)`` to line ``label``; every ``every_n`` points, plot their mean as one point."""
@@ -138,20 +150,65 @@ class ProgressBoard(HyperParameters):
         return anim
 
     def _redraw(self) -> None:
-        """Plot every line's points and refresh the figure where it is shown."""
+        """Show the new point now, or later where redrawing now would cost more than it shows (see ``flush``)."""
         if self.animator is None:
             self.animator = self._start()
+        mode = self.animator.mode
+        recently = time.monotonic() - self._shown_at < self.refresh_seconds
+        if mode == "off" or (mode == "notebook" and recently):
+            self._defer()
+        else:
+            self._render()
+
+    def _render(self) -> None:
+        """Plot every line's points and refresh the figure where it is shown."""
         anim = self.animator
         anim.X = [[p.x for p in line] for line in self.data.values()]
         anim.Y = [[p.y for p in line] for line in self.data.values()]
         anim.fmts = ["-"] * len(anim.X)
         none = [None] * len(anim.X)
         anim.add(none, none)  # adds no point; redraws all lines, then shows the figure
+        self._pending = False
+        self._shown_at = time.monotonic()
+
+    def _defer(self) -> None:
+        """Mark points as not yet shown; in IPython, show them at the latest when the cell ends."""
+        if self._pending:
+            return
+        self._pending = True
+        shell = _ipython()
+        if shell is not None:
+            shell.events.register("post_run_cell", self._flush_at_cell_end)
+
+    def _flush_at_cell_end(self, result: Any = None) -> None:
+        """IPython callback: show the points not shown yet, once."""
+        shell = _ipython()
+        if shell is not None:
+            shell.events.unregister("post_run_cell", self._flush_at_cell_end)
+        self.flush()
+
+    def flush(self) -> None:
+        """Show the points that are plotted but not shown yet (a notebook redraws at most every refresh_seconds)."""
+        if self._pending and self.animator is not None:
+            self._render()
 
     def finish(self) -> Path | None:
-        """End this figure: save it to ``save_path`` if set and return that path; later points start a new one."""
+        """End this figure: show all points, save it to ``save_path`` if set and return that path (else None).
+
+        Points drawn after ``finish()`` start a new figure.
+        """
+        self.flush()
         anim, self.animator = self.animator, None
         if anim is None:
             return None
         anim.save_path = Path(self.save_path) if self.save_path is not None else None
         return anim.finish()
+
+
+def _ipython() -> Any:
+    """Return the running IPython shell, or None."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()

@@ -166,6 +166,15 @@ def test_progress_board_finish_saves_and_later_points_start_a_new_figure(tmp_pat
     assert len(board.axes.lines[0].get_xdata()) == 51
 
 
+def test_progress_board_hidden_but_saved_draws_once_when_finished(tmp_path, monkeypatch):
+    renders = []
+    monkeypatch.setattr(d2l.Animator, "add", lambda self, x, y: renders.append(len(self.X)))
+    board = _sin_cos_board(display=False, save_path=tmp_path / "board.png")
+    assert renders == [] and plt.get_fignums() == []  # nothing to show: no drawing while training
+    board.finish()
+    assert renders == [2] and (tmp_path / "board.png").is_file()
+
+
 def test_progress_board_draws_on_the_axes_it_is_given():
     fig, (left, right) = plt.subplots(1, 2)
     board = d2l.ProgressBoard(xlabel='step', ylim=[-1, 1], axes=right)
@@ -238,6 +247,7 @@ NOTEBOOK_CELLS = [
     "for x in np.arange(0, 10, 0.1):\n"
     "    board.draw(x, np.sin(x), 'sin', every_n=2)\n"
     "    board.draw(x, np.cos(x), 'cos', every_n=10)",
+    "print([len(line.get_xdata()) for line in board.axes.lines])",
     "data = d2l.SyntheticRegressionData(w=torch.tensor([2, -3.4]), b=4.2)\n"
     "model = d2l.LinearRegression(lr=0.03)\n"
     "trainer = d2l.Trainer(max_epochs=3)\n"
@@ -280,12 +290,13 @@ def _kinds(cell) -> list[str]:
 def test_notebook_board_shows_one_live_figure_per_cell(executed_notebook):
     cells = executed_notebook.cells
     assert _kinds(cells[1]) == ["image"]  # updated in place: one figure, the finished one
-    assert _kinds(cells[2]) == ["image", "text"]  # the board, then the returned history table
-    table = cells[2].outputs[1]["data"]["text/plain"]
+    assert cells[2].outputs[0].text == "[50, 10]\n"  # every point was drawn by the end of the cell
+    assert _kinds(cells[3]) == ["image", "text"]  # the board, then the returned history table
+    table = cells[3].outputs[1]["data"]["text/plain"]
     assert table.splitlines()[0].split() == ["epoch", "train_loss", "val_loss", "seconds"]
     assert len(table.splitlines()) == 4
-    assert _kinds(cells[3]) == ["image", "stdout"]  # a second fit draws in its own cell
-    assert cells[3].outputs[1].text == "3\n"
+    assert _kinds(cells[4]) == ["image", "stdout"]  # a second fit draws in its own cell
+    assert cells[4].outputs[1].text == "3\n"
 
 
 # --- Trainer -------------------------------------------------------------------------------------------------
