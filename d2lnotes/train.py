@@ -64,8 +64,8 @@ class TrainingDiverged(RuntimeError):
         smaller = f"lr={lr / 10:g} instead of lr={lr:g}" if lr else "a tenth of the current learning rate"
         super().__init__(
             f"training diverged: the loss became {loss} ({where or 'first step'}). The learning rate is "
-            f"probably too large for this model and data. Re-create the model (its parameters are now "
-            f"nan/inf) and train again with a smaller learning rate, e.g. {smaller}."
+            f"probably too large for this model and data. Re-create the model (the earlier steps have "
+            f"already pushed its parameters far off) and train again with a smaller learning rate, e.g. {smaller}."
         )
 
 
@@ -124,6 +124,8 @@ def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
     y_hat = y_hat.detach()
     if y_hat.ndim > 1 and y_hat.shape[1] > 1:
         y_hat = y_hat.argmax(dim=1)
+    if y_hat.shape != y.shape and y_hat.numel() == y.numel():
+        y_hat = y_hat.reshape(y.shape)  # labels [B, 1] against predictions [B] must not broadcast to [B, B]
     cmp = y_hat.type(y.dtype) == y
     return float(cmp.type(y.dtype).sum())
 

@@ -435,3 +435,10 @@ def test_concise_softmax_regression_on_fashion_mnist(fashion_mnist):
     assert 0.74 <= history[0].train_loss <= 0.84  # the same first epoch as from scratch
     assert history.train_loss == sorted(history.train_loss, reverse=True)
     assert history[-1].test_acc >= 0.78
+
+
+def test_accuracy_counts_column_labels_without_broadcasting() -> None:
+    y_hat = torch.tensor([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
+    y = torch.tensor([1, 0, 1, 1])
+    assert d2l.accuracy(y_hat, y) == 3.0
+    assert d2l.accuracy(y_hat, y.reshape(-1, 1)) == 3.0  # plain == would broadcast to 4x4 and count 8
