@@ -126,16 +126,16 @@ class ProgressBoard(HyperParameters):
     def _start(self) -> Animator:
         """Create the Animator that shows this board (on ``fig``/``axes`` if they were given)."""
         anim = Animator(figsize=self.figsize, live=self.display)
-        fig = self.fig if self.fig is not self._made else None
-        axes = self.axes if fig is not None or (self.axes is not None and self.axes.figure is not self._made) else None
-        if fig is not None or axes is not None:  # draw where the caller asked
-            plt.close(anim.fig)
-            anim.fig = fig if fig is not None else axes.figure
-            anim.axes = [axes if axes is not None else anim.fig.gca()]
-            if anim.mode in ("notebook", "off"):  # shown through the display handle, or never
-                plt.close(anim.fig)
-        else:
+        # fig/axes set by the caller (not those of this board's previous figure): draw there instead.
+        axes = self.axes if self.axes is not None and self.axes.figure is not self._made else None
+        fig = axes.figure if axes is not None else self.fig if self.fig is not self._made else None
+        if fig is None:
             self._made = anim.fig
+        else:
+            plt.close(anim.fig)
+            anim.fig, anim.axes = fig, [axes if axes is not None else fig.gca()]
+            if anim.mode in ("notebook", "off"):  # shown through the display handle, or never
+                plt.close(fig)
         self.fig, self.axes = anim.fig, anim.axes[0]  # like the book: board.fig is the figure drawn on
 
         def config_axes() -> None:  # called by Animator.add after it plots the lines, before it shows them
