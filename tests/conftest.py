@@ -4,16 +4,53 @@ from __future__ import annotations
 
 import gzip
 import http.server
+import os
 import re
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import matplotlib.pyplot as plt
+import nbformat
 import numpy as np
 import pytest
+import torch
+from nbclient import NotebookClient
 
 from d2lnotes.fetch import SYSTEM_DIRS, Checksum, FetchConfig
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread_and_no_leftover_figures():
+    """Run torch on one thread (small matmuls; on a shared 2-core machine two threads are ~10x slower),
+    and close every figure a test left open."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+    plt.close("all")
+
+
+def execute_cells(cells: list[str], folder: Path, **env: str) -> nbformat.NotebookNode:
+    """Run code cells in a fresh Jupyter kernel (inline backend, like Jupyter and VS Code); return the notebook."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    kernel_env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}  # ipykernel picks the inline backend
+    kernel_env.update(PYTHONPATH=str(REPO), **env)
+    client = NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}})
+    client.execute(env=kernel_env)
+    return nb
+
+
+@pytest.fixture(scope="session")
+def run_notebook():
+    """Return :func:`execute_cells`, for tests that check what a notebook shows."""
+    return execute_cells
+
 
 FILE_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 

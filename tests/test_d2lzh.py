@@ -25,16 +25,6 @@ FILE_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images
 LINE = re.compile(r"epoch (\d+), loss (\d+\.\d{4}), train acc (\d\.\d{3}), test acc (\d\.\d{3})")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread_and_no_leftover_figures():
-    """Run torch on one thread (small matmuls on a shared 2-core machine) and close figures after each test."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-    d2l.plt.close("all")
-
-
 def parse_log(text: str) -> list[tuple[int, float, float, float]]:
     """Return (epoch, loss, train acc, test acc) for every line of ``text``; fail on any other line."""
     rows = []

@@ -33,16 +33,6 @@ needs_fashion_mnist = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(autouse=True)
-def _one_thread_and_no_leftover_figures():
-    """Run torch on one thread (small matmuls on a shared 2-core machine), close figures afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-    plt.close("all")
-
-
 class Blobs(d2l.DataModule):
     """Three Gaussian blobs in 2-D, labels 0-2: a tiny classification DataModule written the book's way."""
 
@@ -257,21 +247,10 @@ NOTEBOOK_CELLS = [
 
 
 @pytest.fixture(scope="module")
-def executed_notebook(tmp_path_factory):
+def executed_notebook(tmp_path_factory, run_notebook):
     """Execute the book's board and training cells in a Jupyter kernel (inline backend); return the notebook."""
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
     folder = tmp_path_factory.mktemp("nb")
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in NOTEBOOK_CELLS]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
-    env["PYTHONPATH"] = str(REPO)
-    env["D2LNOTES_DATA"] = str(folder / "data")
-    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
-                                     resources={"metadata": {"path": str(folder)}})
-    client.execute(env=env)
-    return nb
+    return run_notebook(NOTEBOOK_CELLS, folder, D2LNOTES_DATA=str(folder / "data"))
 
 
 def _kinds(cell) -> list[str]:

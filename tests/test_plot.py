@@ -293,19 +293,12 @@ NOTEBOOK_CELLS = [
 
 
 @pytest.fixture(scope="module")
-def executed_notebook(tmp_path_factory):
+def executed_notebook(tmp_path_factory, run_notebook):
     """Execute a small notebook with the inline backend (like Jupyter / VS Code); return it and its path."""
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
+    import nbformat
+
     folder = tmp_path_factory.mktemp("nb")
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in NOTEBOOK_CELLS]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}  # ipykernel picks the inline backend
-    env["PYTHONPATH"] = str(REPO)
-    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
-                                     resources={"metadata": {"path": str(folder)}})
-    client.execute(env=env)
+    nb = run_notebook(NOTEBOOK_CELLS, folder)
     path = folder / "animator.ipynb"
     nbformat.write(nb, path)
     return nb, path

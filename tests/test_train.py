@@ -18,16 +18,6 @@ from d2lnotes import train  # noqa: E402
 FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread_and_no_leftover_figures():
-    """Run torch on one thread (tiny matmuls; on a shared 2-core machine two threads are ~10x slower)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-    d2l.plt.close("all")
-
-
 def batches(X: torch.Tensor, y: torch.Tensor, size: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """Return (X, y) cut into consecutive batches of ``size``."""
     return [(X[i:i + size], y[i:i + size]) for i in range(0, len(X), size)]
