@@ -12,10 +12,10 @@ from d2lnotes.data import (TensorLoader, get_fashion_mnist_labels, load_array, l
                            load_fashion_mnist_tensors, synthetic_data)
 from d2lnotes.fetch import FashionMNISTUnavailable, data_dir, ensure_fashion_mnist, fashion_mnist_root
 
-# training, plotting, numerics: d2lnotes/train.py, d2lnotes/plot.py, d2lnotes/numerics.py
+# training, plotting, numerics: d2lnotes/train.py, d2lnotes/plotting.py, d2lnotes/numerics.py
 from d2lnotes.numerics import (cross_entropy_from_logits, cross_entropy_from_probs, log_softmax, logsumexp,
                                softmax_naive, softmax_stable)
-from d2lnotes.plot import Animator, plot, plt, set_axes, set_figsize, show_images, use_svg_display
+from d2lnotes.plotting import Animator, plot, plt, set_axes, set_figsize, show_images, use_svg_display
 from d2lnotes.train import (Accumulator, EpochStats, History, Timer, TrainingDiverged, accuracy, evaluate_accuracy,
                             linreg, optimize_step, predict_ch3, sgd, squared_loss, train_ch3, train_epoch_ch3,
                             try_gpu)

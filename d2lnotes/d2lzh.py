@@ -7,7 +7,7 @@ Code written for that book runs after a one-line change::
 
 Every function here is a thin adapter over the d2lnotes core: the data come from the verified in-memory loader
 (:mod:`d2lnotes.data`), training runs the core's epoch (:func:`d2lnotes.train.train_epoch_ch3`), figures are drawn
-by :mod:`d2lnotes.plot`. What differs from the book, on purpose:
+by :mod:`d2lnotes.plotting`. What differs from the book, on purpose:
 
 * ``train_ch3`` prints the true mean loss per example (the book divides a sum of batch *means* by the number of
   examples, so with ``nn.CrossEntropyLoss()`` it prints ``loss 0.0031`` for a mean of about 0.79), and returns
@@ -33,9 +33,9 @@ from torch import nn
 from d2lnotes.data import TensorLoader, get_fashion_mnist_labels
 from d2lnotes.data import load_data_fashion_mnist as _load_data_fashion_mnist
 from d2lnotes.fetch import FetchConfig, inspect_data_dir, raw_dir
-from d2lnotes.plot import plot as _plot
-from d2lnotes.plot import plt, show_images, use_svg_display
-from d2lnotes.plot import set_figsize as _set_figsize
+from d2lnotes.plotting import plot as _plot
+from d2lnotes.plotting import plt, show_images, use_svg_display
+from d2lnotes.plotting import set_figsize as _set_figsize
 from d2lnotes.train import EpochStats, History, Timer, linreg, sgd, squared_loss, train_epoch_ch3
 from d2lnotes.train import evaluate_accuracy as _evaluate_accuracy
 

@@ -210,7 +210,7 @@ def check_device() -> Finding:
 
 
 def describe_plots(backend: str, mode: str, has_display: bool, requested: str = "") -> Finding:
-    """Return the plots finding from the backend's name, ``d2lnotes.plot.display_mode`` of a figure, and $MPLBACKEND."""
+    """Return the plots finding from the backend's name, ``d2lnotes.plotting.display_mode`` of a figure, and $MPLBACKEND."""
     if mode == "notebook":
         found = "live plots show in this notebook (updated in place)"
     elif mode == "gui":
@@ -242,7 +242,7 @@ def check_plots() -> Finding:
     import matplotlib
     import matplotlib.pyplot as plt
 
-    from d2lnotes.plot import display_mode
+    from d2lnotes.plotting import display_mode
 
     requested = os.environ.get("MPLBACKEND", "").strip()
     try:

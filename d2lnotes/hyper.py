@@ -1,7 +1,7 @@
 """d2l 1.0's small utilities: ``add_to_class``, ``HyperParameters`` and the ``ProgressBoard`` that plots training.
 
 These keep the book's names, call shapes and meaning (d2l 1.0.3, section "Object-Oriented Design for
-Implementation"). ``ProgressBoard`` draws through :class:`d2lnotes.plot.Animator`, so it behaves like every other
+Implementation"). ``ProgressBoard`` draws through :class:`d2lnotes.plotting.Animator`, so it behaves like every other
 live plot of the course: updated in place in a notebook, a non-blocking window in a script with a GUI backend,
 silent with Agg (the figure stays in pyplot for a final ``plt.show()``/``plt.savefig()``), and saved once by
 ``finish()`` when it has a ``save_path``. The book's board only draws inside Jupyter; elsewhere each point printed
@@ -22,7 +22,7 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from d2lnotes.plot import Animator, plt, set_axes
+from d2lnotes.plotting import Animator, plt, set_axes
 
 __all__ = ["add_to_class", "HyperParameters", "ProgressBoard"]
 

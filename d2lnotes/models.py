@@ -18,7 +18,7 @@ from d2lnotes.data import TensorLoader, get_fashion_mnist_labels, load_fashion_m
 from d2lnotes.fetch import FetchConfig
 from d2lnotes.hyper import HyperParameters
 from d2lnotes.modules import Classifier, DataModule, Module
-from d2lnotes.plot import show_images
+from d2lnotes.plotting import show_images
 
 __all__ = ["SyntheticRegressionData", "LinearRegressionScratch", "SGD", "LinearRegression", "SoftmaxRegression",
            "FashionMNIST"]

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from d2lnotes.data import get_fashion_mnist_labels
-from d2lnotes.plot import Animator, show_images
+from d2lnotes.plotting import Animator, show_images
 
 __all__ = [
     "Accumulator",

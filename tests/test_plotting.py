@@ -1,6 +1,5 @@
-"""Tests for d2lnotes.plot: d2l's figure helpers and the Animator in notebook, script and headless use."""
+"""Tests for d2lnotes.plotting: d2l's figure helpers and the Animator in notebook, script and headless use."""
 
-import importlib
 import os
 import subprocess
 import sys
@@ -18,8 +17,7 @@ from PIL import Image  # noqa: E402
 
 import d2lnotes as d2l  # noqa: E402
 
-# `d2lnotes.plot` is d2l's plot function (re-exported); the module itself is reached through importlib.
-dplot = importlib.import_module("d2lnotes.plot")
+from d2lnotes import plotting as dplot  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 plt = d2l.plt
