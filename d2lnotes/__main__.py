@@ -6,10 +6,9 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from d2lnotes.fetch import (FashionMNISTUnavailable, FetchConfig, data_dir, ensure_fashion_mnist,
-                            inspect_data_dir, mirror_urls, raw_dir)
+                            inspect_data_dir, mirror_urls, raw_dir, system_copy_paths)
 
 
 def download(config: FetchConfig | None = None) -> int:
@@ -42,7 +41,7 @@ def info(config: FetchConfig | None = None) -> int:
     for s in statuses:
         print(f"  {s.name:<25} {'verified (size and md5 OK)' if s.verified else s.problem}")
     for folder in cfg.system_dirs:
-        found = [n for n in cfg.checksums if (Path(folder) / f"{n}.gz").is_file() or (Path(folder) / n).is_file()]
+        found = [n for n in cfg.checksums if system_copy_paths(folder, n)]
         print(f"system dir {folder}: {len(found)} of {len(cfg.checksums)} files")
     print("mirrors, in order: " + ", ".join(cfg.mirrors if cfg.mirrors is not None else mirror_urls()))
     if all(s.verified for s in statuses):

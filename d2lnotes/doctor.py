@@ -18,13 +18,13 @@ import re
 import shlex
 import subprocess
 import sys
-import tempfile
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from d2lnotes.fetch import FetchConfig, FileStatus, data_dir, inspect_data_dir, mirror_urls, raw_dir, verify_file
+from d2lnotes.fetch import (FetchConfig, FileStatus, data_dir, inspect_data_dir, mirror_urls, raw_dir,
+                            system_copy_paths, verify_file, writable_problem)
 
 __all__ = [
     "Finding",
@@ -38,7 +38,6 @@ __all__ = [
     "check_device",
     "describe_plots",
     "check_plots",
-    "writable_problem",
     "system_copies",
     "describe_data",
     "check_data",
@@ -264,27 +263,12 @@ def check_plots() -> Finding:
     return describe_plots(matplotlib.get_backend(), mode, _has_display(), requested)
 
 
-def writable_problem(folder: Path) -> str | None:
-    """Return None if files can be created in folder (or where it would be created), else why not; leaves no trace."""
-    existing = Path(folder)
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        return f"{existing} is a file, not a folder"
-    try:
-        with tempfile.TemporaryFile(dir=existing):
-            pass
-    except OSError as e:
-        return f"{type(e).__name__}: {e.strerror or e} ({existing})"
-    return None
-
-
 def system_copies(config: FetchConfig, names: Sequence[str]) -> dict[str, Path]:
     """Return {file name: path} of the verified system copies (e.g. Debian's package) of the named files."""
     found = {}
     for name in names:
         for folder in config.system_dirs:
-            path = next((p for p in (Path(folder) / f"{name}.gz", Path(folder) / name) if p.is_file()), None)
+            path = next(iter(system_copy_paths(folder, name)), None)
             if path is not None and verify_file(path, config.checksums[name]) is None:
                 found[name] = path
                 break

@@ -211,15 +211,24 @@ def _move_aside(path: Path, problem: str) -> str:
     return note
 
 
-def _writable(folder: Path) -> str | None:
-    """Create folder if needed and return None if a file can be written there, else why not."""
+def writable_problem(folder: Path) -> str | None:
+    """Return None if files can be created in folder (or where it would be created), else why not; leaves no trace."""
+    existing = Path(folder)
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
+        with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as e:
-        return f"{type(e).__name__}: {e.strerror or e}"
+        return f"{type(e).__name__}: {e.strerror or e} ({existing})"
     return None
+
+
+def system_copy_paths(folder: Path | str, name: str) -> list[Path]:
+    """Return the copies of file ``name`` that a system dataset folder holds: ``name.gz``, then ``name``."""
+    return [p for p in (Path(folder) / f"{name}.gz", Path(folder) / name) if p.is_file()]
 
 
 class _ReadTimeout:
@@ -303,7 +312,9 @@ def ensure_file(name: str, config: FetchConfig | None = None) -> FileRecord:
     checksum = cfg.checksums[name]
     raw = raw_dir(cfg.root or data_dir())
     target = raw / name
-    unwritable = _writable(raw)
+    unwritable = writable_problem(raw)
+    if not unwritable:
+        raw.mkdir(parents=True, exist_ok=True)
     tried: list[str] = []
 
     # 1. the data directory: the decompressed file, else a .gz placed there by hand
@@ -325,7 +336,7 @@ def ensure_file(name: str, config: FetchConfig | None = None) -> FileRecord:
         tried.append(f"data dir {placed}: {problem}")
     # 2. system dataset directories
     for folder in cfg.system_dirs:
-        candidates = [p for p in (Path(folder) / f"{name}.gz", Path(folder) / name) if p.is_file()]
+        candidates = system_copy_paths(folder, name)
         if not candidates:
             tried.append(f"system dir {folder}: no {name}.gz there")
         for path in candidates:
@@ -370,7 +381,7 @@ def fashion_mnist_root(config: FetchConfig | None = None) -> Path:
         if record.path != raw_dir(root) / record.name:
             raise FashionMNISTUnavailable(
                 record.name, [f"{record.source} copy {record.path}: readable, but torchvision needs it in "
-                              f"{raw_dir(root)}"], raw_dir(root), _writable(raw_dir(root)) or "not writable")
+                              f"{raw_dir(root)}"], raw_dir(root), writable_problem(raw_dir(root)) or "not writable")
     return root
 
 

@@ -138,7 +138,7 @@ class ProgressBoard(HyperParameters):
                 plt.close(fig)
         self.fig, self.axes = anim.fig, anim.axes[0]  # like the book: board.fig is the figure drawn on
 
-        def config_axes() -> None:  # called by Animator.add after it plots the lines, before it shows them
+        def config_axes() -> None:  # called by Animator.redraw after it plots the lines, before it shows them
             ax = anim.axes[0]
             for i, (line, label) in enumerate(zip(ax.lines, self.data)):
                 linestyle, color = self._style(i)
@@ -166,8 +166,7 @@ class ProgressBoard(HyperParameters):
         anim.X = [[p.x for p in line] for line in self.data.values()]
         anim.Y = [[p.y for p in line] for line in self.data.values()]
         anim.fmts = ["-"] * len(anim.X)
-        none = [None] * len(anim.X)
-        anim.add(none, none)  # adds no point; redraws all lines, then shows the figure
+        anim.redraw()
         self._pending = False
         self._shown_at = time.monotonic()
 

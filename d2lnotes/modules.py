@@ -270,13 +270,7 @@ class Trainer(HyperParameters):
 
     def clip_gradients(self, grad_clip_val: float, model: nn.Module) -> None:
         """Rescale the gradients of ``model``'s parameters so that their joint norm is at most ``grad_clip_val``."""
-        grads = [p.grad for p in model.parameters() if p.requires_grad and p.grad is not None]
-        if not grads:
-            return
-        norm = torch.sqrt(sum(torch.sum(g ** 2) for g in grads))
-        if norm > grad_clip_val:
-            for g in grads:
-                g[:] *= grad_clip_val / norm
+        nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], grad_clip_val)
 
 
 class Classifier(Module):

@@ -252,8 +252,12 @@ class Animator:
             if a is not None and b is not None:
                 self.X[i].append(_scalar(a))
                 self.Y[i].append(_scalar(b))
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Plot every line of ``X``/``Y`` afresh, apply ``config_axes`` and refresh the figure if live."""
         self.axes[0].cla()
-        for xs, ys, fmt in zip(self.X, self.Y, self.fmts):
+        for xs, ys, fmt in zip(self.X or [], self.Y or [], self.fmts):
             self.axes[0].plot(xs, ys, fmt)
         self.config_axes()
         self._refresh()

@@ -158,7 +158,7 @@ def test_progress_board_finish_saves_and_later_points_start_a_new_figure(tmp_pat
 
 def test_progress_board_hidden_but_saved_draws_once_when_finished(tmp_path, monkeypatch):
     renders = []
-    monkeypatch.setattr(d2l.Animator, "add", lambda self, x, y: renders.append(len(self.X)))
+    monkeypatch.setattr(d2l.Animator, "redraw", lambda self: renders.append(len(self.X)))
     board = _sin_cos_board(display=False, save_path=tmp_path / "board.png")
     assert renders == [] and plt.get_fignums() == []  # nothing to show: no drawing while training
     board.finish()
