@@ -1,4 +1,9 @@
-"""Fixtures for the data-layer tests: tiny generated IDX files, a local HTTP mirror, an isolated data dir."""
+"""Shared fixtures: one torch thread per test, the real Fashion-MNIST (or a skip), tiny generated IDX files,
+a local HTTP mirror on 127.0.0.1, an isolated data dir, and a runner of notebook cells.
+
+Markers (registered in pyproject.toml): ``needs_data`` is added to every test that uses a real-data fixture and
+skips it when the Debian copy is absent (fails it in CI); ``slow`` marks what the quick tier leaves out.
+"""
 
 from __future__ import annotations
 
@@ -18,9 +23,31 @@ import pytest
 import torch
 from nbclient import NotebookClient
 
-from d2lnotes.fetch import SYSTEM_DIRS, Checksum, FetchConfig
+from d2lnotes.data import load_data_fashion_mnist
+from d2lnotes.fetch import Checksum, FetchConfig, ensure_fashion_mnist
+from helpers import REAL_DATA, in_ci, real_data_missing
 
 REPO = Path(__file__).resolve().parents[1]
+REAL_DATA_FIXTURES = {"real_config", "real_data_dir", "fashion_mnist_256"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests that use a real-data fixture ``needs_data``, and those that start a kernel ``slow``."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if REAL_DATA_FIXTURES & fixtures:
+            item.add_marker(pytest.mark.needs_data)
+        if "run_notebook" in fixtures:  # starts a Jupyter kernel
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """The one rule for real data: without the Debian copy a ``needs_data`` test is skipped (in CI: failed)."""
+    if item.get_closest_marker("needs_data") and (why := real_data_missing()):
+        if in_ci():
+            pytest.fail(f"CI needs the data: {why}", pytrace=False)
+        pytest.skip(why)
 
 
 @pytest.fixture(autouse=True)
@@ -136,11 +163,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that timed out and hung up (the tests do that on purpose) is not an error of the test
+
+
 @pytest.fixture
 def mirror(tiny: TinyFashionMNIST):
     """Serve the tiny .gz files under /good/ on 127.0.0.1 (a fresh port per test); yield its MirrorState."""
     state = MirrorState(files={f"/good/{n}.gz": b for n, b in tiny.gz.items()})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server = _QuietServer(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
     server.state = state  # type: ignore[attr-defined]
     state.port = server.server_address[1]
@@ -173,7 +205,20 @@ def make_config(tiny: TinyFashionMNIST):
 
 @pytest.fixture(scope="session")
 def real_config(tmp_path_factory: pytest.TempPathFactory) -> FetchConfig:
-    """Return a FetchConfig whose data dir holds the real files from the Debian package (skip when absent)."""
-    if not all((SYSTEM_DIRS[0] / f"{n}.gz").is_file() for n in FILE_NAMES):
-        pytest.skip(f"real Fashion-MNIST not installed in {SYSTEM_DIRS[0]} (sudo apt-get install dataset-fashion-mnist)")
-    return FetchConfig(root=tmp_path_factory.mktemp("real-data"), mirrors=(), progress=False)
+    """Return a FetchConfig whose data dir (a session temp dir) holds the real files, verified, from the Debian copy."""
+    config = FetchConfig(root=tmp_path_factory.mktemp("real-data"), system_dirs=(REAL_DATA,), mirrors=(),
+                         progress=False)
+    ensure_fashion_mnist(config)
+    return config
+
+
+@pytest.fixture(scope="session")
+def real_data_dir(real_config: FetchConfig) -> Path:
+    """Return the session's data dir holding the real files (for tests that set D2LNOTES_DATA to it)."""
+    return Path(real_config.root)
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist_256(real_config: FetchConfig):
+    """Return (train_iter, test_iter) over the real Fashion-MNIST in batches of 256, read once per session."""
+    return load_data_fashion_mnist(256, config=real_config)

@@ -19,9 +19,8 @@ from torch.nn import init  # noqa: E402
 import d2lnotes  # noqa: E402
 import d2lnotes.d2lzh as d2l  # noqa: E402
 from d2lnotes.fetch import FetchConfig, raw_dir  # noqa: E402
+from helpers import FILE_NAMES, REAL_DATA, blobs  # noqa: E402
 
-FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
-FILE_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 LINE = re.compile(r"epoch (\d+), loss (\d+\.\d{4}), train acc (\d\.\d{3}), test acc (\d\.\d{3})")
 
 
@@ -45,7 +44,8 @@ def test_star_import_gives_the_books_helpers_and_plt():
                  "get_fashion_mnist_labels", "show_fashion_mnist", "load_data_fashion_mnist", "evaluate_accuracy",
                  "train_ch3", "FlattenLayer", "semilogy"):
         assert callable(namespace[name]), name
-    assert namespace["plt"] is matplotlib.pyplot
+    fig = namespace["plt"].figure()  # the book's `plt.figure()`, on pyplot's state
+    assert matplotlib.pyplot.gcf() is fig
 
 
 def test_signatures_are_the_books():
@@ -69,7 +69,6 @@ def test_main_namespace_keeps_d2ls_signatures():
     assert list(inspect.signature(d2lnotes.train_ch3).parameters)[:6] == [
         "net", "train_iter", "test_iter", "loss", "num_epochs", "updater"]
     assert list(inspect.signature(d2lnotes.evaluate_accuracy).parameters)[:2] == ["net", "data_iter"]
-    assert d2l.sgd is d2lnotes.sgd and d2l.linreg is d2lnotes.linreg and d2l.squared_loss is d2lnotes.squared_loss
 
 
 # --- 3.2: data_iter and linear regression from scratch ---------------------------------------------------------
@@ -117,12 +116,9 @@ def test_linear_regression_from_scratch_recovers_w_and_b():
 # --- 3.6: train_ch3 updates exactly like the book --------------------------------------------------------------
 
 
-def blobs(n: int = 50, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return three Gaussian blobs in 2-D with labels 0, 1, 2."""
-    g = torch.Generator().manual_seed(seed)
-    y = torch.arange(n) % 3
-    X = torch.tensor([[2.0, 0.0], [-2.0, 0.0], [0.0, 2.0]])[y] + torch.randn(n, 2, generator=g)
-    return X, y
+def small_blobs(n: int = 50) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return 50 points of three overlapping blobs: the loss keeps falling for several epochs."""
+    return blobs(n, distance=2.0)
 
 
 def book_train(net, batches, loss, num_epochs, batch_size, params=None, lr=None, optimizer=None):
@@ -170,7 +166,7 @@ CASES = {  # name: (loss, uses the optimizer, learning rate)
 @pytest.mark.parametrize("case", list(CASES))
 def test_train_ch3_updates_like_the_book_and_prints_the_true_mean_loss(case, capsys):
     loss, use_optimizer, lr = CASES[case]
-    X, y = blobs(50)
+    X, y = small_blobs(50)
     batches = [(X[i:i + 16], y[i:i + 16]) for i in range(0, 50, 16)]  # 16, 16, 16 and a last batch of 2
     runs = []
     for _ in range(2):  # ours, then the book's loop, from the same start
@@ -205,7 +201,7 @@ def test_train_ch3_updates_like_the_book_and_prints_the_true_mean_loss(case, cap
 
 
 def test_train_ch3_lines_match_the_returned_history_and_module_ends_in_train_mode(capsys):
-    X, y = blobs(60)
+    X, y = small_blobs(60)
     batches = [(X[i:i + 20], y[i:i + 20]) for i in range(0, 60, 20)]
     torch.manual_seed(0)
     net = nn.Sequential(d2l.FlattenLayer(), nn.Linear(2, 3))
@@ -219,7 +215,7 @@ def test_train_ch3_lines_match_the_returned_history_and_module_ends_in_train_mod
 
 
 def test_train_ch3_explains_a_d2l_call_and_missing_lr():
-    X, y = blobs(10)
+    X, y = small_blobs(10)
     net = nn.Linear(2, 3)
     opt = torch.optim.SGD(net.parameters(), lr=0.1)
     with pytest.raises(TypeError, match=r"sixth argument is batch_size.*d2lnotes.train_ch3"):
@@ -312,36 +308,20 @@ def test_set_figsize_and_use_svg_display_work_outside_ipython():
 
 # --- load_data_fashion_mnist: root first, never written --------------------------------------------------------
 
-needs_fashion_mnist = pytest.mark.skipif(
-    not all((FASHION_MNIST / f"{n}.gz").is_file() for n in FILE_NAMES),
-    reason=f"real Fashion-MNIST not in {FASHION_MNIST} (sudo apt-get install dataset-fashion-mnist)",
-)
-
-
-@pytest.fixture
-def empty_data_dir(tmp_path, monkeypatch):
-    """Point D2LNOTES_DATA at a fresh empty directory, with no mirrors and no progress bars."""
-    data = tmp_path / "data"
-    monkeypatch.setenv("D2LNOTES_DATA", str(data))
-    monkeypatch.delenv("D2LNOTES_MIRROR", raising=False)
-    monkeypatch.setenv("TQDM_DISABLE", "1")
-    return data
-
-
 def files_in(folder: Path) -> list[str]:
     """Return the names of the files under folder (none if it does not exist)."""
     return sorted(p.name for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
 
 
-@needs_fashion_mnist
-def test_load_data_reads_a_verified_root_in_place_and_writes_nothing(tmp_path, empty_data_dir):
+@pytest.mark.needs_data
+def test_load_data_reads_a_verified_root_in_place_and_writes_nothing(tmp_path, data_root):
     root = tmp_path / "Datasets" / "FashionMNIST"
     raw = raw_dir(root)  # where the book's torchvision download put the files
     raw.mkdir(parents=True)
     for name in FILE_NAMES:  # .gz content under the decompressed names: verified and read as is
-        os.symlink(FASHION_MNIST / f"{name}.gz", raw / name)
+        os.symlink(REAL_DATA / f"{name}.gz", raw / name)
     train_iter, test_iter = d2l.load_data_fashion_mnist(256, root=str(root))
-    assert files_in(empty_data_dir) == []
+    assert files_in(data_root) == []
     assert sorted(p.name for p in raw.iterdir()) == sorted(FILE_NAMES)
     assert (train_iter.num_examples, test_iter.num_examples, len(train_iter)) == (60000, 10000, 235)
     X, y = next(iter(test_iter))
@@ -350,30 +330,18 @@ def test_load_data_reads_a_verified_root_in_place_and_writes_nothing(tmp_path, e
     assert d2l.get_fashion_mnist_labels(y[:3]) == ["ankle boot", "pullover", "trouser"]
 
 
-@needs_fashion_mnist
-def test_load_data_without_files_in_root_uses_the_data_dir_and_leaves_root_alone(tmp_path, empty_data_dir):
+@pytest.mark.needs_data
+def test_load_data_without_files_in_root_uses_the_data_dir_and_leaves_root_alone(tmp_path, data_root):
     root = tmp_path / "nothing-here"
     train_iter, test_iter = d2l.load_data_fashion_mnist(1000, resize=14, root=root)
     assert not root.exists()
-    assert files_in(empty_data_dir) == sorted(FILE_NAMES)
+    assert files_in(data_root) == sorted(FILE_NAMES)
     X, _ = next(iter(train_iter))
     assert X.shape == (1000, 1, 14, 14)
     assert d2l._fetch_config(root) == FetchConfig(system_dirs=(raw_dir(root), root, *FetchConfig().system_dirs))
 
 
 # --- the book's chapter-3 programs on the real Fashion-MNIST ---------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def fashion_mnist(tmp_path_factory):
-    """Return the book's (train_iter, test_iter), batch 256, read once for this module from a temp data dir."""
-    if not all((FASHION_MNIST / f"{n}.gz").is_file() for n in FILE_NAMES):
-        pytest.skip(f"real Fashion-MNIST not in {FASHION_MNIST} (sudo apt-get install dataset-fashion-mnist)")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("D2LNOTES_DATA", str(tmp_path_factory.mktemp("fashion-data")))
-        mp.setenv("TQDM_DISABLE", "1")
-        mp.delenv("D2LNOTES_MIRROR", raising=False)
-        return d2l.load_data_fashion_mnist(256, root=tmp_path_factory.mktemp("empty-root"))
 
 
 def train_and_parse(capsys, *args, **kwargs):
@@ -384,8 +352,8 @@ def train_and_parse(capsys, *args, **kwargs):
     return rows, history
 
 
-def test_softmax_regression_from_scratch_as_the_book_writes_it(fashion_mnist, capsys):
-    train_iter, test_iter = fashion_mnist
+def test_softmax_regression_from_scratch_as_the_book_writes_it(fashion_mnist_256, capsys):
+    train_iter, test_iter = fashion_mnist_256
     torch.manual_seed(0)
     np.random.seed(0)
     num_inputs, num_outputs = 784, 10
@@ -405,16 +373,16 @@ def test_softmax_regression_from_scratch_as_the_book_writes_it(fashion_mnist, ca
         return -torch.log(y_hat.gather(1, y.view(-1, 1)))
 
     assert 0.03 <= d2l.evaluate_accuracy(test_iter, net) <= 0.2  # untrained: about one in ten
-    rows, history = train_and_parse(capsys, net, train_iter, test_iter, cross_entropy, 5, 256, [W, b], 0.1)
-    assert len(rows) == 5
-    assert 0.74 <= rows[0][1] <= 0.84 and 0.46 <= rows[-1][1] <= 0.51  # the book: 0.7878 ... 0.4858
-    assert 0.82 <= rows[-1][2] <= 0.85  # the book: train acc 0.836
-    assert 0.80 <= rows[-1][3] <= 0.85  # the book: test acc 0.815
+    # One epoch; chapter 12 runs the book's five and compares them with its log.
+    rows, history = train_and_parse(capsys, net, train_iter, test_iter, cross_entropy, 1, 256, [W, b], 0.1)
+    assert len(rows) == 1
+    assert 0.74 <= rows[0][1] <= 0.84  # the book: 0.7878
+    assert 0.70 <= rows[0][3] <= 0.83  # the book: test acc 0.794 after epoch 1
     assert d2l.evaluate_accuracy(test_iter, net) == history[-1].test_acc
 
 
-def test_concise_softmax_regression_prints_the_true_loss_not_0_0031(fashion_mnist, capsys):
-    train_iter, test_iter = fashion_mnist
+def test_concise_softmax_regression_prints_the_true_loss_not_0_0031(fashion_mnist_256, capsys):
+    train_iter, test_iter = fashion_mnist_256
     torch.manual_seed(0)
     net = nn.Sequential(d2l.FlattenLayer(), nn.Linear(784, 10))
     init.normal_(net[1].weight, mean=0, std=0.01)
@@ -429,18 +397,17 @@ def test_concise_softmax_regression_prints_the_true_loss_not_0_0031(fashion_mnis
         return l
 
     optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
-    rows, history = train_and_parse(capsys, net, train_iter, test_iter, loss, 5, 256, None, None, optimizer)
+    rows, history = train_and_parse(capsys, net, train_iter, test_iter, loss, 1, 256, None, None, optimizer)
     first = slice(0, len(train_iter))
     book_loss = sum(batch_means[first]) / sum(sizes[first])  # train_l_sum / n with mean-reduced batches
     true_loss = sum(m * n for m, n in zip(batch_means[first], sizes[first])) / sum(sizes[first])
     assert round(book_loss, 4) == 0.0031  # the book's printed epoch-1 loss
     assert rows[0][1] == round(true_loss, 4) and 0.74 <= true_loss <= 0.84
-    assert 0.80 <= rows[-1][3] <= 0.85  # the book: test acc 0.823
     assert net.training
 
 
-def test_mlp_from_scratch_with_the_books_lr_100(fashion_mnist, capsys):
-    train_iter, test_iter = fashion_mnist
+def test_mlp_from_scratch_with_the_books_lr_100(fashion_mnist_256, capsys):
+    train_iter, test_iter = fashion_mnist_256
     torch.manual_seed(0)
     np.random.seed(0)
     num_inputs, num_outputs, num_hiddens = 784, 10, 256
@@ -461,22 +428,20 @@ def test_mlp_from_scratch_with_the_books_lr_100(fashion_mnist, capsys):
         return torch.matmul(H, W2) + b2
 
     # mean-reduced loss, and the book's sgd divides by batch_size again: lr 100 is 0.39 on the mean gradient
-    rows, _ = train_and_parse(capsys, net, train_iter, test_iter, torch.nn.CrossEntropyLoss(), 5, 256, params,
+    rows, _ = train_and_parse(capsys, net, train_iter, test_iter, torch.nn.CrossEntropyLoss(), 1, 256, params,
                               100.0)
-    assert 0.70 <= rows[0][1] <= 0.90 and 0.34 <= rows[-1][1] <= 0.40
-    assert 0.85 <= rows[-1][2] <= 0.88  # the book: train acc 0.865
-    assert 0.80 <= rows[-1][3] <= 0.88  # the book: test acc 0.845
+    assert 0.70 <= rows[0][1] <= 0.90  # the book: 0.8274 (its five epochs run in chapter 12)
+    assert 0.65 <= rows[0][3] <= 0.85
 
 
-def test_concise_mlp(fashion_mnist, capsys):
-    train_iter, test_iter = fashion_mnist
+def test_concise_mlp(fashion_mnist_256, capsys):
+    train_iter, test_iter = fashion_mnist_256
     torch.manual_seed(0)
     net = nn.Sequential(d2l.FlattenLayer(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
     for params in net.parameters():
         init.normal_(params, mean=0, std=0.01)
     optimizer = torch.optim.SGD(net.parameters(), lr=0.5)
-    rows, _ = train_and_parse(capsys, net, train_iter, test_iter, torch.nn.CrossEntropyLoss(), 5, 256, None, None,
+    rows, _ = train_and_parse(capsys, net, train_iter, test_iter, torch.nn.CrossEntropyLoss(), 1, 256, None, None,
                               optimizer)
-    assert 0.70 <= rows[0][1] <= 0.90 and 0.34 <= rows[-1][1] <= 0.40
-    assert 0.85 <= rows[-1][2] <= 0.88  # the book: train acc 0.864
-    assert 0.80 <= rows[-1][3] <= 0.88  # the book: test acc 0.818
+    assert 0.70 <= rows[0][1] <= 0.90  # the book: 0.0031 printed, 0.79 per example
+    assert 0.65 <= rows[0][3] <= 0.85

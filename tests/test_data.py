@@ -222,6 +222,7 @@ def test_real_torchvision_loads_from_the_prepared_root(real_config, real_train):
     assert torch.equal(dataset.data.float() / 255, real_train[0][:, 0])
 
 
+@pytest.mark.slow  # starts a Python process
 def test_real_cli_download_and_info_subprocess(tmp_path, real_config):
     """The real command line, from the system copy (the mirror is a closed local port: never the internet)."""
     env = {**os.environ, "D2LNOTES_DATA": str(tmp_path / "cli"), "D2LNOTES_MIRROR": "http://127.0.0.1:9/",

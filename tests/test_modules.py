@@ -5,6 +5,7 @@ synthetic data. Code that the book attaches with ``@d2l.add_to_class(d2l.Trainer
 here, so that no test changes the package's classes for the tests after it.
 """
 
+import copy
 import math
 import os
 import subprocess
@@ -22,16 +23,10 @@ from torch import nn  # noqa: E402
 
 import d2lnotes as d2l  # noqa: E402
 from d2lnotes import modules  # noqa: E402
+from helpers import blobs  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 plt = d2l.plt
-
-needs_fashion_mnist = pytest.mark.skipif(
-    not FASHION_MNIST.is_dir(),
-    reason=f"real Fashion-MNIST not in {FASHION_MNIST} (sudo apt-get install dataset-fashion-mnist)",
-)
-
 
 class Blobs(d2l.DataModule):
     """Three Gaussian blobs in 2-D, labels 0-2: a tiny classification DataModule written the book's way."""
@@ -39,10 +34,7 @@ class Blobs(d2l.DataModule):
     def __init__(self, num_train=300, num_val=90, batch_size=32):
         super().__init__()
         self.save_hyperparameters()
-        g = torch.Generator().manual_seed(0)
-        n = num_train + num_val
-        self.y = torch.arange(n) % 3
-        self.X = torch.tensor([[4.0, 0.0], [-4.0, 0.0], [0.0, 4.0]])[self.y] + torch.randn(n, 2, generator=g)
+        self.X, self.y = blobs(num_train + num_val)
 
     def get_dataloader(self, train):
         i = slice(0, self.num_train) if train else slice(self.num_train, None)
@@ -204,6 +196,7 @@ for save_path in (sys.argv[1], None):
 """
 
 
+@pytest.mark.slow  # starts a Python process
 def test_book_style_script_without_a_display_finishes_silently_and_leaves_the_figure_file_or_nothing(tmp_path):
     """`python script.py` on a headless machine: matplotlib's default backend falls back to Agg."""
     script = tmp_path / "book_script.py"
@@ -220,6 +213,7 @@ def test_book_style_script_without_a_display_finishes_silently_and_leaves_the_fi
     assert sorted(p.name for p in tmp_path.iterdir()) == ["book_script.py", "loss.png"]
 
 
+@pytest.mark.slow  # starts a Python process
 @pytest.mark.skipif(not os.environ.get("DISPLAY"), reason="needs a display for a Tk window")
 def test_book_style_script_with_tkagg_finishes(tmp_path):
     script = tmp_path / "book_script.py"
@@ -281,19 +275,32 @@ def test_notebook_board_shows_one_live_figure_per_cell(executed_notebook):
 # --- Trainer -------------------------------------------------------------------------------------------------
 
 
-def test_fit_takes_every_step_through_the_toolkits_optimize_step(monkeypatch):
-    calls = []
-    real = modules.optimize_step
+def test_fit_steps_the_models_optimizer_once_per_training_batch_on_the_mean_loss():
+    steps: list[tuple[tuple, torch.Tensor]] = []  # (batch, weight gradient) at every optimizer step
 
-    def counting(l, updater, batch_size, **kwargs):
-        calls.append((batch_size, kwargs["epoch"], kwargs["batch"]))
-        return real(l, updater, batch_size, **kwargs)
+    class Recorded(LinearClassifier):
+        def training_step(self, batch):
+            self.batch = batch
+            return super().training_step(batch)
 
-    monkeypatch.setattr(modules, "optimize_step", counting)
+        def configure_optimizers(self):
+            model = self
+
+            class RecordingSGD(torch.optim.SGD):
+                def step(self, closure=None):
+                    steps.append((model.batch, model.net.weight.grad.clone()))
+                    return super().step(closure)
+
+            return RecordingSGD(self.parameters(), lr=self.lr)
+
     torch.manual_seed(0)
-    d2l.Trainer(max_epochs=2).fit(LinearClassifier(3, lr=0.1), Blobs())
-    assert len(calls) == 2 * 10  # 300 examples in batches of 32
-    assert calls[0] == (32, 1, 1) and calls[9] == (300 - 9 * 32, 1, 10) and calls[-1][1:] == (2, 10)
+    model, data = Recorded(3, lr=0.1), Blobs()
+    start = copy.deepcopy(model)
+    d2l.Trainer(max_epochs=2).fit(model, data)
+    assert [len(batch[-1]) for batch, _ in steps] == ([32] * 9 + [300 - 9 * 32]) * 2  # one step per batch
+    (X, y), grad = steps[0]
+    start.loss(start(X), y).backward()  # the book's loss: the batch mean
+    torch.testing.assert_close(grad, start.net.weight.grad)
 
 
 def test_fit_returns_and_keeps_the_per_epoch_means_the_model_reported():
@@ -303,7 +310,7 @@ def test_fit_returns_and_keeps_the_per_epoch_means_the_model_reported():
     history = trainer.fit(model, data)
     assert history is trainer.history and len(history) == 3
     assert history.columns() == ["epoch", "train_loss", "val_loss", "val_acc", "seconds"]
-    assert history.epoch == [1, 2, 3] and all(s >= 0 for s in history.seconds)
+    assert history.epoch == [1, 2, 3] and all(isinstance(s, float) for s in history.seconds)
     assert history.train_loss == sorted(history.train_loss, reverse=True)
     # The last validation pass ran on the final model: recompute its per-batch means.
     with torch.no_grad():
@@ -596,13 +603,11 @@ def test_packaged_softmax_regression_is_the_books_model():
 
 
 @pytest.fixture(scope="module")
-def fashion_mnist_dir(tmp_path_factory):
-    """Point D2LNOTES_DATA at a temp dir for this module's tests (the files come from the Debian package)."""
+def fashion_mnist_dir(real_data_dir):
+    """Point D2LNOTES_DATA at the session's real-data dir for this module's tests; return it."""
     with pytest.MonkeyPatch.context() as mp:
-        root = tmp_path_factory.mktemp("fm-data")
-        mp.setenv("D2LNOTES_DATA", str(root))
-        mp.setenv("TQDM_DISABLE", "1")
-        yield root
+        mp.setenv("D2LNOTES_DATA", str(real_data_dir))
+        yield real_data_dir
 
 
 @pytest.fixture(scope="module")
@@ -611,7 +616,6 @@ def fashion_mnist(fashion_mnist_dir):
     return d2l.FashionMNIST(batch_size=256)
 
 
-@needs_fashion_mnist
 def test_fashion_mnist_datasets_labels_and_loaders(fashion_mnist, fashion_mnist_dir):
     data = fashion_mnist
     assert len(data.train) == 60000 and len(data.val) == 10000
@@ -626,7 +630,6 @@ def test_fashion_mnist_datasets_labels_and_loaders(fashion_mnist, fashion_mnist_
     assert not torch.equal(first, data.train.tensors[1][:256])  # training shuffled
 
 
-@needs_fashion_mnist
 def test_fashion_mnist_visualize_titles_each_image(fashion_mnist):
     batch = next(iter(fashion_mnist.val_dataloader()))
     assert fashion_mnist.visualize(batch) is None
@@ -637,7 +640,6 @@ def test_fashion_mnist_visualize_titles_each_image(fashion_mnist):
     assert [ax.get_title() for ax in plt.gcf().axes] == list("abcdef")
 
 
-@needs_fashion_mnist
 def test_set_num_workers_on_fashion_mnist_is_harmless(fashion_mnist_dir):
     @d2l.add_to_class(d2l.FashionMNIST)
     def set_num_workers(self, num=4):
@@ -653,7 +655,6 @@ def test_set_num_workers_on_fashion_mnist_is_harmless(fashion_mnist_dir):
         del d2l.FashionMNIST.set_num_workers
 
 
-@needs_fashion_mnist
 def test_softmax_regression_the_books_way_reaches_the_books_accuracy(fashion_mnist):
     class SoftmaxRegression(d2l.Classifier):
         """The softmax regression model."""
@@ -669,11 +670,11 @@ def test_softmax_regression_the_books_way_reaches_the_books_accuracy(fashion_mni
     torch.manual_seed(0)
     data = fashion_mnist
     model = SoftmaxRegression(num_outputs=10, lr=0.1)
-    trainer = d2l.Trainer(max_epochs=10)
+    trainer = d2l.Trainer(max_epochs=2)  # chapter 11 trains the ten epochs of the book and checks the result
     history = trainer.fit(model, data)
-    assert len(history) == 10
-    assert 0.74 <= history[0]["train_loss"] <= 0.84 and 0.42 <= history[-1]["train_loss"] <= 0.48
-    assert 0.81 <= history[-1]["val_acc"] <= 0.86  # the book's plot ends near 0.83
+    assert len(history) == 2
+    assert 0.74 <= history[0]["train_loss"] <= 0.84 and history[1]["train_loss"] < history[0]["train_loss"]
+    assert 0.76 <= history[-1]["val_acc"] <= 0.84
     assert abs(d2l.evaluate_accuracy(model, data.val_dataloader()) - history[-1]["val_acc"]) < 0.005
 
 
@@ -707,7 +708,6 @@ class MLP(d2l.Classifier):
                                  nn.ReLU(), nn.LazyLinear(num_outputs))
 
 
-@needs_fashion_mnist
 @pytest.mark.parametrize("make", [
     lambda: MLPScratch(num_inputs=784, num_outputs=10, num_hiddens=256, lr=0.1),
     lambda: MLP(num_outputs=10, num_hiddens=256, lr=0.1),
@@ -715,8 +715,6 @@ class MLP(d2l.Classifier):
 def test_mlp_the_books_way_reaches_the_books_accuracy(fashion_mnist, make):
     torch.manual_seed(0)
     model = make()
-    history = d2l.Trainer(max_epochs=10).fit(model, fashion_mnist)
-    # lr 0.1 makes validation accuracy jump by a few points between epochs; the book's curves end near 0.85.
-    assert 0.83 <= max(history.val_acc[-3:]) <= 0.89
-    assert history[-1]["val_acc"] >= 0.80
-    assert history.train_loss[-1] < 0.40
+    history = d2l.Trainer(max_epochs=2).fit(model, fashion_mnist)  # two epochs: it learns; chapter 09 trains to the end
+    assert 0.85 <= history.train_loss[0] <= 1.3 and history.train_loss[1] < 0.7
+    assert history[-1]["val_acc"] >= 0.70

@@ -31,8 +31,10 @@ def _close_figures():
     plt.close("all")
 
 
-def test_plt_is_pyplot():
-    assert d2l.plt is matplotlib.pyplot
+def test_plt_draws_on_pyplots_current_figure():
+    fig = d2l.plt.figure()
+    d2l.plt.plot([1, 2], [3, 4])
+    assert matplotlib.pyplot.gcf() is fig and fig.axes[0].lines[0].get_ydata().tolist() == [3, 4]
 
 
 def test_set_figsize_sets_the_default_size_only():
@@ -41,11 +43,6 @@ def test_set_figsize_sets_the_default_size_only():
     assert tuple(plt.rcParams["figure.figsize"]) == (4.0, 3.0)
     assert plt.rcParams["savefig.format"] == fmt
     assert plt.figure().get_size_inches().tolist() == [4.0, 3.0]
-
-
-def test_use_svg_display_outside_ipython_fixes_the_svg_salt():
-    d2l.use_svg_display()
-    assert plt.rcParams["svg.hashsalt"] == dplot.SVG_HASHSALT
 
 
 def test_svg_is_identical_across_renders_after_use_svg_display(tmp_path):
@@ -145,7 +142,6 @@ def test_show_images_fewer_images_than_cells():
 
 def test_display_mode_is_static_under_agg():
     fig = plt.figure()
-    assert d2l.plot is dplot.plot
     assert dplot.display_mode(fig) == "static"
 
 
@@ -209,6 +205,7 @@ def test_animator_in_a_window_redraws_without_blocking(monkeypatch):
     assert calls == ["window", "draw_idle", "flush_events", "draw_idle", "flush_events"]
 
 
+@pytest.mark.slow  # starts a Python process
 @pytest.mark.skipif(not os.environ.get("DISPLAY"), reason="needs a display for a Tk window")
 def test_animator_with_tkagg_finishes_in_a_subprocess(tmp_path):
     script = tmp_path / "tk.py"
@@ -248,6 +245,7 @@ for plot_path in (sys.argv[1], None):
 """
 
 
+@pytest.mark.slow  # starts a Python process
 def test_training_script_with_agg_finishes_saves_the_plot_once_and_warns_nothing(tmp_path):
     """A plain script (MPLBACKEND=Agg): training ends, no warning, the plot file only where asked."""
     script = tmp_path / "train_script.py"

@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def readme_commands() -> list[str]:
-    """Return the shell commands of the README's quick-start block, in order."""
+def readme_commands(block_name: str = "quick-start") -> list[str]:
+    """Return the shell commands of the README's code block marked ``<!-- block_name -->``, in order."""
     text = (ROOT / "README.md").read_text()
-    block = re.search(r"<!-- quick-start -->\s*```(?:bash|sh)\n(.*?)```", text, re.S)
-    assert block, "README.md lacks the quick-start block"
+    block = re.search(rf"<!-- {block_name} -->\s*```(?:bash|sh)\n(.*?)```", text, re.S)
+    assert block, f"README.md lacks the {block_name} block"
     return [ln.strip() for ln in block.group(1).splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+def pytest_in_this_venv(command: str, *extra: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run a README pytest command (``.venv/bin/python -m pytest ...``) with this interpreter, plus ``extra``."""
+    args = shlex.split(command)
+    assert args[:3] == [".venv/bin/python", "-m", "pytest"], command
+    return subprocess.run([sys.executable, *args[1:], *extra], cwd=ROOT, capture_output=True, text=True,
+                          env=env, timeout=1800)
+
+
+def collected(command: str, *extra: str) -> list[str]:
+    """Return the test ids that a README pytest command collects."""
+    proc = pytest_in_this_venv(command, "--collect-only", "-q", "-n", "0", *extra)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return [line for line in proc.stdout.splitlines() if "::" in line]
 
 
 def test_readme_has_exactly_two_commands() -> None:
@@ -42,3 +63,24 @@ def test_nbval_runs_strict() -> None:
     config = (ROOT / "pyproject.toml").read_text()
     assert "--nbval " in config and "--nbval-lax" not in config
     assert '"chapters"' in config
+
+
+@pytest.mark.slow  # a collection in a fresh process
+def test_quick_tier_collects_unit_tests_and_nothing_slow(request: pytest.FixtureRequest) -> None:
+    (quick,) = readme_commands("quick-tests")
+    quick_ids = collected(quick)
+    # this run's own collection (every xdist worker collects the whole suite) says which tests are slow
+    slow_ids = {item.nodeid for item in request.session.items if item.get_closest_marker("slow")}
+    assert request.node.nodeid in slow_ids and len(quick_ids) > 100, quick_ids
+    assert not slow_ids & set(quick_ids), sorted(slow_ids & set(quick_ids))[:10]
+    assert not [i for i in quick_ids if i.startswith("chapters/") or "test_browser" in i]
+
+
+@pytest.mark.slow  # re-executes a chapter in a fresh kernel
+def test_a_plotting_chapter_passes_strict_nbval_with_mplbackend_agg_exported() -> None:
+    chapter = "chapters/04-activation-functions.ipynb"
+    (full,) = [c for c in readme_commands() if "pytest" in c]
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT)}
+    proc = pytest_in_this_venv(full, chapter, "-n", "0", "-q", env=env)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert re.search(r"\b\d+ passed", proc.stdout) and "failed" not in proc.stdout

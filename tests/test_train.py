@@ -14,22 +14,8 @@ from torch import nn  # noqa: E402
 
 import d2lnotes as d2l  # noqa: E402
 from d2lnotes import train  # noqa: E402
+from helpers import batches, blobs  # noqa: E402
 
-FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
-
-
-def batches(X: torch.Tensor, y: torch.Tensor, size: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Return (X, y) cut into consecutive batches of ``size``."""
-    return [(X[i:i + size], y[i:i + size]) for i in range(0, len(X), size)]
-
-
-def blobs(n: int = 300, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return three well separated Gaussian blobs in 2-D with labels 0, 1, 2."""
-    g = torch.Generator().manual_seed(seed)
-    centers = torch.tensor([[4.0, 0.0], [-4.0, 0.0], [0.0, 4.0]])
-    y = torch.arange(n) % 3
-    X = centers[y] + torch.randn(n, 2, generator=g)
-    return X, y
 
 
 # --- d2l's small helpers -------------------------------------------------------------------------------------
@@ -255,7 +241,7 @@ def test_train_ch3_returns_the_per_epoch_history_and_learns():
                             torch.optim.SGD(net.parameters(), lr=0.1), animate=False)
     assert isinstance(history, d2l.History) and len(history) == 4
     assert [s.epoch for s in history] == [1, 2, 3, 4]
-    assert all(isinstance(s, d2l.EpochStats) and s.seconds >= 0 for s in history)
+    assert all(isinstance(s, d2l.EpochStats) and isinstance(s.seconds, float) for s in history)
     assert history.train_loss[-1] < history.train_loss[0]
     assert history[-1].test_acc >= 0.95 and history.test_acc == [s.test_acc for s in history]
     assert history[-1].test_acc == d2l.evaluate_accuracy(net, test_iter)
@@ -369,23 +355,8 @@ def test_predict_ch3_titles_true_and_predicted_labels():
 
 # --- real Fashion-MNIST --------------------------------------------------------------------------------------
 
-needs_fashion_mnist = pytest.mark.skipif(
-    not FASHION_MNIST.is_dir(),
-    reason=f"real Fashion-MNIST not in {FASHION_MNIST} (sudo apt-get install dataset-fashion-mnist)",
-)
-
-
-@pytest.fixture
-def fashion_mnist(data_root):
-    """Return (train_iter, test_iter) over the real Fashion-MNIST, batch 256, with a temp D2LNOTES_DATA."""
-    from d2lnotes.data import load_data_fashion_mnist
-
-    return load_data_fashion_mnist(256)
-
-
-@needs_fashion_mnist
-def test_softmax_regression_from_scratch_on_fashion_mnist_matches_d2l(fashion_mnist):
-    train_iter, test_iter = fashion_mnist
+def test_softmax_regression_from_scratch_on_fashion_mnist_matches_d2l(fashion_mnist_256):
+    train_iter, test_iter = fashion_mnist_256
     torch.manual_seed(0)
     W = torch.normal(0, 0.01, size=(784, 10), requires_grad=True)
     b = torch.zeros(10, requires_grad=True)
@@ -403,20 +374,19 @@ def test_softmax_regression_from_scratch_on_fashion_mnist_matches_d2l(fashion_mn
     def updater(batch_size):
         return d2l.sgd([W, b], 0.1, batch_size)
 
-    history = d2l.train_ch3(net, train_iter, test_iter, cross_entropy, 10, updater, animate=False)
-    assert len(history) == 10
-    assert 0.74 <= history[0].train_loss <= 0.84
-    assert 0.42 <= history[-1].train_loss <= 0.48
-    assert 0.82 <= history[-1].train_acc <= 0.87
-    assert history[-1].test_acc >= 0.80
+    # Two epochs; chapter 06 trains the ten of d2l's log and checks the end of it.
+    history = d2l.train_ch3(net, train_iter, test_iter, cross_entropy, 2, updater, animate=False)
+    assert len(history) == 2
+    assert 0.74 <= history[0].train_loss <= 0.84  # d2l's log: 0.786
+    assert 0.55 <= history[1].train_loss <= 0.62  # 0.570
+    assert history[-1].test_acc >= 0.76
     d2l.predict_ch3(net, test_iter)
     titles = [ax.get_title().split("\n") for ax in d2l.plt.gcf().axes]
     assert len(titles) == 6 and sum(true == pred for true, pred in titles) >= 3
 
 
-@needs_fashion_mnist
-def test_concise_softmax_regression_on_fashion_mnist(fashion_mnist):
-    train_iter, test_iter = fashion_mnist
+def test_concise_softmax_regression_on_fashion_mnist(fashion_mnist_256):
+    train_iter, test_iter = fashion_mnist_256
     torch.manual_seed(0)
     net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
     nn.init.normal_(net[1].weight, std=0.01)
