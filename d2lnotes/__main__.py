@@ -7,8 +7,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from d2lnotes.fetch import (FashionMNISTUnavailable, FetchConfig, data_dir, ensure_fashion_mnist,
-                            inspect_data_dir, mirror_urls, raw_dir, system_copy_paths)
+from d2lnotes.fetch import (FashionMNISTUnavailable, FetchConfig, ensure_fashion_mnist, inspect_data_dir, readiness,
+                            system_copy_paths)
 
 
 def download(config: FetchConfig | None = None) -> int:
@@ -19,36 +19,34 @@ def download(config: FetchConfig | None = None) -> int:
     except FashionMNISTUnavailable as e:
         print(e, file=sys.stderr)
         return 1
-    root = cfg.root or data_dir()
-    print(f"Fashion-MNIST is ready in {raw_dir(root)}")
+    root, raw = cfg.data_root(), cfg.raw()
+    print(f"Fashion-MNIST is ready in {raw}")
     for r in records.values():
-        where = "" if r.path.parent == raw_dir(root) else f" (read in place: {r.path})"
+        where = "" if r.path.parent == raw else f" (read in place: {r.path})"
         print(f"  {r.name:<25} verified, from {r.source}: {r.origin}{where}")
-    if all(r.path.parent == raw_dir(root) for r in records.values()):
+    if all(r.path.parent == raw for r in records.values()):
         print(f"torchvision: torchvision.datasets.FashionMNIST(root={str(root)!r}, download=False)")
     return 0
 
 
 def info(config: FetchConfig | None = None) -> int:
-    """Print the data dir, each file's state, system copies and mirrors; return 0 when all four files verify."""
+    """Print the data dir, each file's state, system copies and mirrors; return 0 when loading needs no network."""
     cfg = config or FetchConfig()
-    root = cfg.root or data_dir()
+    root = cfg.data_root()
     why = "$D2LNOTES_DATA" if os.environ.get("D2LNOTES_DATA", "").strip() else \
         "per-user cache; set D2LNOTES_DATA to change"
     print(f"data dir: {root}  ({why})" if cfg.root is None else f"data dir: {root}")
-    print(f"files in {raw_dir(root)}:")
+    print(f"files in {cfg.raw()}:")
     statuses = inspect_data_dir(cfg)
     for s in statuses:
         print(f"  {s.name:<25} {'verified (size and md5 OK)' if s.verified else s.problem}")
-    for folder in cfg.system_dirs:
+    for folder in cfg.system_dir_list():
         found = [n for n in cfg.checksums if system_copy_paths(folder, n)]
         print(f"system dir {folder}: {len(found)} of {len(cfg.checksums)} files")
-    print("mirrors, in order: " + ", ".join(cfg.mirrors if cfg.mirrors is not None else mirror_urls()))
-    if all(s.verified for s in statuses):
-        print("status: ready")
-        return 0
-    print("status: not ready; run `python -m d2lnotes data download`")
-    return 1
+    print("mirrors, in order: " + ", ".join(cfg.mirror_list()))
+    ready, status = readiness(cfg)
+    print(f"status: {status}")
+    return 0 if ready else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -98,7 +98,7 @@ def _fetch_config(root: str | Path) -> FetchConfig:
     if all(status.verified for status in inspect_data_dir(FetchConfig(root=root))):
         return FetchConfig(root=root)
     defaults = FetchConfig()
-    return dataclasses.replace(defaults, system_dirs=(raw_dir(root), root, *defaults.system_dirs))
+    return dataclasses.replace(defaults, system_dirs=(raw_dir(root), root, *defaults.system_dir_list()))
 
 
 def load_data_fashion_mnist(

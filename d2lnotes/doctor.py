@@ -23,8 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from d2lnotes.fetch import (FetchConfig, FileStatus, data_dir, inspect_data_dir, mirror_urls, raw_dir,
-                            system_copy_paths, verify_file, writable_problem)
+from d2lnotes.fetch import (FetchConfig, FileStatus, inspect_data_dir, raw_dir, verified_system_copy,
+                            writable_problem)
 
 __all__ = [
     "Finding",
@@ -185,17 +185,22 @@ def check_packages() -> list[Finding]:
     return findings
 
 
+def _threads(n: int) -> str:
+    """Return "1 thread" or "N threads"."""
+    return f"{n} thread{'' if n == 1 else 's'}"
+
+
 def describe_device(gpu_names: Sequence[str], cuda_build: str | None, mps: bool, threads: int) -> Finding:
     """Return the device finding from what torch sees: CUDA GPU names, its CUDA build, Apple's MPS, CPU threads."""
     if gpu_names:
         listed = ", ".join(f"cuda:{i} {name}" for i, name in enumerate(gpu_names))
         return Finding("device", f"GPU: {listed}; d2l.try_gpu() returns cuda:0")
     if mps:
-        return Finding("device", f"Apple GPU (mps) and CPU ({threads} threads); d2l.try_gpu() returns the CPU, "
+        return Finding("device", f"Apple GPU (mps) and CPU ({_threads(threads)}); d2l.try_gpu() returns the CPU, "
                        "pass device='mps' to train on the GPU")
     build = (f"torch is built for CUDA {cuda_build}, but no CUDA GPU is visible" if cuda_build
              else "this torch is a CPU-only build")
-    return Finding("device", f"CPU only, {threads} threads ({build}); every chapter runs on the CPU")
+    return Finding("device", f"CPU only, {_threads(threads)} ({build}); every chapter runs on the CPU")
 
 
 def check_device() -> Finding:
@@ -265,14 +270,7 @@ def check_plots() -> Finding:
 
 def system_copies(config: FetchConfig, names: Sequence[str]) -> dict[str, Path]:
     """Return {file name: path} of the verified system copies (e.g. Debian's package) of the named files."""
-    found = {}
-    for name in names:
-        for folder in config.system_dirs:
-            path = next(iter(system_copy_paths(folder, name)), None)
-            if path is not None and verify_file(path, config.checksums[name]) is None:
-                found[name] = path
-                break
-    return found
+    return {name: path for name in names if (path := verified_system_copy(config, name)) is not None}
 
 
 def _set_data_dir_command() -> str:
@@ -296,8 +294,8 @@ def describe_data(root: Path, origin: str, statuses: Sequence[FileStatus], unwri
 
     if unwritable is None:
         findings.append(Finding("writable", "yes"))
-    elif not missing:
-        findings.append(Finding("writable", f"no ({unwritable}); fine while the files there stay verified"))
+    elif all(s.name in system for s in missing):
+        findings.append(Finding("writable", f"no ({unwritable}); fine while the files it reads stay verified"))
     else:
         findings.append(Finding("writable", f"no ({unwritable})",
                                 f"cannot store Fashion-MNIST in {raw}: {unwritable}",
@@ -308,6 +306,12 @@ def describe_data(root: Path, origin: str, statuses: Sequence[FileStatus], unwri
     if not missing:
         findings.append(Finding("fashion-mnist", f"ready: {count} in {raw}"))
         findings.append(Finding("source", "the data dir: loading needs no network"))
+        return findings
+    if all(s.name in system for s in missing):
+        how = "reads it in place" if unwritable else "copies it into the data dir"
+        folders = ", ".join(sorted({str(system[s.name].parent) for s in missing}))
+        findings.append(Finding("fashion-mnist", f"ready (system copy; the first load {how}): {count} in {raw}"))
+        findings.append(Finding("source", f"verified system copy in {folders}: loading needs no network"))
         return findings
     fix = _DOWNLOAD if unwritable is None else f"{_set_data_dir_command()}; {_DOWNLOAD}"
     if all(not s.present for s in statuses):
@@ -336,7 +340,7 @@ def describe_data(root: Path, origin: str, statuses: Sequence[FileStatus], unwri
 def check_data(config: FetchConfig | None = None) -> list[Finding]:
     """Return the data findings for config's data dir (default: the real one), without writing anything."""
     cfg = config or FetchConfig()
-    root = cfg.root or data_dir()
+    root = cfg.data_root()
     if cfg.root is not None:
         origin = "given"
     elif os.environ.get("D2LNOTES_DATA", "").strip():
@@ -348,7 +352,7 @@ def check_data(config: FetchConfig | None = None) -> list[Finding]:
     statuses = inspect_data_dir(cfg)
     missing = [s.name for s in statuses if not s.verified]
     system = system_copies(cfg, missing) if missing else {}
-    mirrors = list(cfg.mirrors) if cfg.mirrors is not None else mirror_urls()
+    mirrors = cfg.mirror_list()
     return describe_data(root, origin, statuses, writable_problem(raw_dir(root)), system, mirrors)
 
 

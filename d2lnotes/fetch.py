@@ -5,36 +5,43 @@ Sources, each used only when the one before has no valid copy:
 1. the data directory ``data_dir()/FashionMNIST/raw/`` (torchvision's layout: decompressed files, or ``.gz``
    files placed there by hand);
 2. system dataset directories (Debian/Ubuntu's ``dataset-fashion-mnist`` puts the ``.gz`` files in
-   ``/usr/share/datasets/fashion-mnist/``): decompressed into the data directory, or read in place when the data
-   directory cannot be written;
+   ``/usr/share/datasets/fashion-mnist/``; ``$D2LNOTES_SYSTEM_DATA`` names others, separated by ``os.pathsep``, or
+   none when empty): decompressed into the data directory, or read in place when the data directory cannot be
+   written;
 3. download mirrors: ``$D2LNOTES_MIRROR`` (comma-separated base URLs, ``http(s)://`` or ``file://``), then the
    official one. A broken transfer is resumed with an HTTP Range request.
 
 Every file is checked by size and md5 of its *decompressed* bytes (re-gzipped copies verify too), each time it is
-ensured (about 0.1 s for all four files). A file that fails is renamed ``<name>.corrupt`` (never deleted), a
-warning says so, and the next source is tried. Everything is written to a temporary name, then renamed.
+ensured (about 0.1 s for all four files). A file that fails is renamed ``<name>.corrupt`` (one per file, never
+deleted), a warning says so, and the next source is tried. Everything is written to a temporary name, then renamed;
+one process at a time fetches a file (a lock in ``FashionMNIST/.locks/``), the others wait and use its result. A
+failure to *write* (full disk, quota, read-only file system) stops with an error that says so: it never marks a
+file as corrupt. The HTTP transfer itself (resume, size cap, stall and trickle limits) is ``d2lnotes.transfer``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import gzip
 import hashlib
-import http.client
 import os
+import shutil
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
+import urllib.parse
 import warnings
-from collections.abc import Mapping, Sequence
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import BinaryIO
 
 import platformdirs
-from tqdm import tqdm
+from filelock import FileLock, Timeout
+
+from d2lnotes import transfer
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,7 @@ CHECKSUMS: Mapping[str, Checksum] = MappingProxyType({
 SYSTEM_DIRS: tuple[Path, ...] = (Path("/usr/share/datasets/fashion-mnist"),)
 OFFICIAL_MIRRORS: tuple[str, ...] = ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",)
 _CHUNK = 1 << 20
+_MB = 1e6
 
 
 class FashionMNISTUnavailable(RuntimeError):
@@ -79,19 +87,68 @@ class FashionMNISTUnavailable(RuntimeError):
         return type(self), (self.name, self.tried, self.raw, self.unwritable)
 
 
+class DataDirWriteError(FashionMNISTUnavailable):
+    """A Fashion-MNIST file could not be written into the data dir (full disk, quota, read-only, I/O error)."""
+
+    def __init__(self, name: str, folder: Path, error: str, needed: int, free: int | None) -> None:
+        """Build the message from the file, the folder, the OS error, the bytes the data needs and the bytes free."""
+        self.name, self.folder, self.error, self.needed, self.free = name, Path(folder), error, needed, free
+        self.tried, self.raw, self.unwritable = [], Path(folder), error
+        space = "" if free is None else f"; {free / _MB:,.1f} MB are free there"
+        RuntimeError.__init__(self, "\n".join([
+            f"Cannot write Fashion-MNIST file '{name}' into {folder}: {error}.",
+            f"The data needs about {needed / _MB:,.0f} MB in that folder (the decompressed files, plus room for one "
+            f"compressed download while it is fetched){space}. Nothing was marked corrupt and no partial file "
+            "was kept.",
+            "Fix: free some space there, or point D2LNOTES_DATA at a writable folder with room, e.g.",
+            "    export D2LNOTES_DATA=$HOME/d2lnotes-data",
+            "then run `python -m d2lnotes data download`."]))
+
+    def __reduce__(self):  # noqa: ANN204 - lets the error cross process boundaries (pickle)
+        return type(self), (self.name, self.folder, self.error, self.needed, self.free)
+
+
 @dataclass(frozen=True)
 class FetchConfig:
     """Where to look for the files and how to download them; the defaults are the real ones."""
 
     root: Path | str | None = None          # data directory; None: data_dir() at call time
-    system_dirs: tuple[Path, ...] = SYSTEM_DIRS
+    system_dirs: tuple[Path, ...] | None = None  # None: system_dirs() at call time
     mirrors: tuple[str, ...] | None = None  # None: mirror_urls() at call time
     checksums: Mapping[str, Checksum] = field(default_factory=lambda: CHECKSUMS)
     connect_timeout: float = 5.0
-    read_timeout: float = 30.0
+    read_timeout: float = 10.0              # seconds without a byte: the mirror is stalled, and skipped from then on
     retries: int = 3                        # extra attempts after a transfer breaks off
     backoff: float = 1.0                    # seconds before the first retry, doubled each time
     progress: bool = True                   # tqdm bar on stderr (off as well when TQDM_DISABLE is set)
+    min_rate: float = 2048.0                # bytes/s over each rate_window below which a mirror is a trickle
+    rate_window: float = 15.0               # seconds
+    deadline: float = 900.0                 # seconds for one file from one mirror
+
+    def data_root(self) -> Path:
+        """Return the data directory: ``root`` if given, else ``data_dir()``."""
+        return Path(self.root) if self.root is not None else data_dir()
+
+    def raw(self) -> Path:
+        """Return the folder the files live in: ``data_root()/FashionMNIST/raw``."""
+        return raw_dir(self.data_root())
+
+    def system_dir_list(self) -> list[Path]:
+        """Return the system dataset folders to look in: ``system_dirs`` if given, else ``system_dirs()``."""
+        return list(self.system_dirs) if self.system_dirs is not None else system_dirs()
+
+    def mirror_list(self) -> list[str]:
+        """Return the base URLs to download from: ``mirrors`` if given, else ``mirror_urls()``."""
+        return list(self.mirrors) if self.mirrors is not None else mirror_urls()
+
+    def limits(self) -> transfer.Limits:
+        """Return the transfer limits these settings describe."""
+        return transfer.Limits(self.connect_timeout, self.read_timeout, self.min_rate, self.rate_window,
+                               self.deadline, self.retries, self.backoff)
+
+    def needed_bytes(self) -> int:
+        """Return the room the files need in the data dir: all of them decompressed plus the largest download."""
+        return sum(c.size for c in self.checksums.values()) + max(max_download_bytes(c) for c in self.checksums.values())
 
 
 @dataclass(frozen=True)
@@ -132,36 +189,80 @@ def raw_dir(root: Path) -> Path:
     return Path(root) / "FashionMNIST" / "raw"
 
 
+def system_dirs() -> list[Path]:
+    """Return the system dataset folders: those in $D2LNOTES_SYSTEM_DATA if it is set (empty: none), else Debian's."""
+    if "D2LNOTES_SYSTEM_DATA" in os.environ:
+        return [Path(p).expanduser() for p in os.environ["D2LNOTES_SYSTEM_DATA"].split(os.pathsep) if p.strip()]
+    return list(SYSTEM_DIRS)
+
+
+def mirror_problem(url: str) -> str | None:
+    """Return why ``url`` cannot be a mirror's base URL, or None when it is an http(s):// or file:// URL."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as e:
+        return str(e)
+    if parts.scheme not in ("http", "https", "file"):
+        return "not an http://, https:// or file:// URL"
+    if parts.scheme != "file" and not parts.hostname:
+        return "no host name"
+    return None
+
+
 def mirror_urls() -> list[str]:
-    """Return the base URLs to download from: those in $D2LNOTES_MIRROR first, then the official ones."""
-    env = [u.strip() for u in os.environ.get("D2LNOTES_MIRROR", "").split(",") if u.strip()]
+    """Return the base URLs to download from: the valid ones in $D2LNOTES_MIRROR first, then the official ones.
+
+    Each entry that is not a usable URL is named in a warning and skipped.
+    """
+    env = []
+    for url in (u.strip() for u in os.environ.get("D2LNOTES_MIRROR", "").split(",")):
+        if url and (problem := mirror_problem(url)):
+            warnings.warn(f"D2LNOTES_MIRROR: skipping {url!r}: {problem}", RuntimeWarning, stacklevel=2)
+        elif url:
+            env.append(url)
     return env + [u for u in OFFICIAL_MIRRORS if u not in env]
 
 
+def max_download_bytes(checksum: Checksum) -> int:
+    """Return the most bytes a .gz of a file with this checksum can take (gzip adds at most a little to raw data)."""
+    return checksum.size + checksum.size // 100 + 4096
+
+
+def _is_gzip(path: Path) -> bool:
+    """Return True when the file starts with the gzip magic bytes."""
+    with open(path, "rb") as f:
+        return f.read(2) == b"\x1f\x8b"
+
+
 def _open_maybe_gzip(path: Path) -> BinaryIO:
-    """Open a file for reading, decompressing it when it starts with the gzip magic bytes."""
-    f = open(path, "rb")
-    if f.read(2) == b"\x1f\x8b":
-        f.close()
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    f.seek(0)
-    return f
+    """Open a file for reading, decompressing it when it is gzip-compressed."""
+    return gzip.open(path, "rb") if _is_gzip(path) else open(path, "rb")  # type: ignore[return-value]
 
 
 def _copy_checked(src: Path, checksum: Checksum, out: BinaryIO | None = None) -> str | None:
-    """Stream src's decompressed bytes (into out, if given) and return why they do not match, or None."""
+    """Stream src's decompressed bytes (into out, if given) and return why they do not match, or None.
+
+    Any failure to *read* or decompress src is a problem with src; a failure to write into out raises
+    ``transfer.WriteFailed``.
+    """
     md5, size = hashlib.md5(usedforsecurity=False), 0
     try:
         with _open_maybe_gzip(src) as f:
             while chunk := f.read(_CHUNK):
                 md5.update(chunk)
                 size += len(chunk)
-                if out is not None:
-                    out.write(chunk)
                 if size > checksum.size:
                     return f"too long: more than the expected {checksum.size:,} bytes"
-    except (OSError, EOFError) as e:  # gzip.BadGzipFile is an OSError; so is a full disk
-        return f"{type(e).__name__}: {e}"
+                if out is not None:
+                    try:
+                        out.write(chunk)
+                    except OSError as e:
+                        raise transfer.WriteFailed(e.errno, e.strerror, getattr(out, "name", "")) from e
+    except transfer.WriteFailed:
+        raise
+    except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError; zlib.error is not
+        return f"cannot be read or decompressed: {type(e).__name__}: {e}"
     if size != checksum.size:
         return f"size {size:,} bytes, expected {checksum.size:,}"
     if md5.hexdigest() != checksum.md5:
@@ -174,35 +275,45 @@ def verify_file(path: Path, checksum: Checksum) -> str | None:
     path = Path(path)
     if not path.is_file():
         return "not present"
-    with open(path, "rb") as f:
-        compressed = f.read(2) == b"\x1f\x8b"
-    if not compressed and path.stat().st_size != checksum.size:  # cheap check first
-        return f"size {path.stat().st_size:,} bytes, expected {checksum.size:,}"
+    try:
+        if not _is_gzip(path) and path.stat().st_size != checksum.size:  # cheap check first
+            return f"size {path.stat().st_size:,} bytes, expected {checksum.size:,}"
+    except OSError as e:
+        return f"cannot be read: {type(e).__name__}: {e}"
     return _copy_checked(path, checksum)
 
 
 def _install(src: Path, dest: Path, checksum: Checksum) -> str | None:
-    """Decompress src into dest atomically if its content verifies; return the problem otherwise."""
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name + ".", suffix=".part")
+    """Decompress src into dest atomically if its content verifies; return the problem otherwise.
+
+    Raises ``transfer.WriteFailed`` when the copy cannot be written; the temporary copy is removed either way.
+    """
+    try:
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name + ".tmp-", suffix=".part")
+    except OSError as e:
+        raise transfer.WriteFailed(e.errno, e.strerror, str(dest.parent)) from e
     try:
         with os.fdopen(fd, "wb") as out:
             problem = _copy_checked(src, checksum, out)
+            if problem is None:
+                try:
+                    out.flush()
+                    os.fsync(out.fileno())
+                except OSError as e:
+                    raise transfer.WriteFailed(e.errno, e.strerror, tmp) from e
         if problem is None:
             os.replace(tmp, dest)
         return problem
     finally:
-        if os.path.exists(tmp):
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)  # our own temporary copy, never the source
 
 
 def _move_aside(path: Path, problem: str) -> str:
-    """Rename a file that failed verification to <name>.corrupt[.N], warn, and return a note for the error."""
-    for i in range(1000):
-        dest = path.with_name(path.name + (".corrupt" if i == 0 else f".corrupt.{i}"))
-        if not dest.exists():
-            break
+    """Rename a file that failed verification to <name>.corrupt (replacing an older one), warn, return a note."""
+    dest = path.with_name(path.name + ".corrupt")
     try:
-        path.rename(dest)
+        os.replace(path, dest)
     except OSError as e:
         note = f"{problem}; could not move it aside ({e})"
     else:
@@ -231,167 +342,221 @@ def system_copy_paths(folder: Path | str, name: str) -> list[Path]:
     return [p for p in (Path(folder) / f"{name}.gz", Path(folder) / name) if p.is_file()]
 
 
-class _ReadTimeout:
-    """Handler mixin: connect with the request's timeout, then read with read_timeout."""
-
-    read_timeout: float = 30.0
-
-    def do_open(self, http_class, req, **kwargs):  # noqa: D102 - urllib hook
-        read_timeout = self.read_timeout
-
-        class Connection(http_class):  # type: ignore[misc, valid-type]
-            def connect(self) -> None:
-                super().connect()
-                self.sock.settimeout(read_timeout)
-
-        return super().do_open(Connection, req, **kwargs)  # type: ignore[misc]
+def verified_system_copy(config: FetchConfig, name: str) -> Path | None:
+    """Return the first system copy of file ``name`` that verifies, or None."""
+    for folder in config.system_dir_list():
+        for path in system_copy_paths(folder, name):
+            if verify_file(path, config.checksums[name]) is None:
+                return path
+    return None
 
 
-class _HTTPHandler(_ReadTimeout, urllib.request.HTTPHandler):
-    pass
+@contextlib.contextmanager
+def _fetch_lock(raw: Path, name: str) -> Iterator[None]:
+    """Hold the lock that lets one process at a time fetch file ``name`` into raw; say so while waiting for it."""
+    locks = raw.parent / ".locks"
+    if locks.is_symlink():
+        os.replace(locks, locks.with_name(".locks.moved-aside"))
+    locks.mkdir(parents=True, exist_ok=True)
+    path = locks / f"{name}.lock"
+    if path.is_symlink():
+        os.replace(path, path.with_name(path.name + ".moved-aside"))
+    lock = FileLock(path)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        print(f"d2lnotes: another process is fetching {name} into {raw}; waiting for it to finish", file=sys.stderr,
+              flush=True)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
-class _HTTPSHandler(_ReadTimeout, urllib.request.HTTPSHandler):
-    pass
+def _remove_leftovers(raw: Path, name: str) -> None:
+    """Delete temporary copies of ``name`` that an interrupted run left (the resumable ``.gz.part`` stays)."""
+    for path in raw.glob(f"{name}.*.part"):
+        if path.name != f"{name}.gz.part" and not path.is_symlink() and path.is_file():
+            path.unlink(missing_ok=True)
 
 
-class _Dropped(Exception):
-    """The server closed the connection before sending the whole file."""
+def _write_error(name: str, cfg: FetchConfig, err: OSError) -> DataDirWriteError:
+    """Return the error that explains a failed write of ``name`` into the data dir."""
+    raw = cfg.raw()
+    try:
+        free: int | None = shutil.disk_usage(raw).free
+    except OSError:
+        free = None
+    what = {errno.ENOSPC: "the disk is full", errno.EROFS: "the file system is read-only",
+            errno.EIO: "an input/output error (is the disk failing?)", errno.EACCES: "permission denied",
+            errno.EPERM: "permission denied"}.get(err.errno or 0)
+    if err.errno == getattr(errno, "EDQUOT", None):
+        what = "your disk quota is used up"
+    text = f"[Errno {err.errno}] {err.strerror}" + (f" ({what})" if what else "")
+    return DataDirWriteError(name, raw, text, cfg.needed_bytes(), free)
 
 
-def _download(url: str, part: Path, cfg: FetchConfig) -> str | None:
-    """Download url into part, resuming what part already holds; return None on success, else why it failed."""
-    handlers = [_HTTPHandler(), _HTTPSHandler()]
-    for h in handlers:
-        h.read_timeout = cfg.read_timeout
-    opener = urllib.request.build_opener(*handlers)
-    quiet = not cfg.progress or os.environ.get("TQDM_DISABLE", "").lower() in ("1", "true", "yes")
-    attempt = 0
-    while True:
-        have = part.stat().st_size if part.exists() else 0
-        req = urllib.request.Request(url, headers={"User-Agent": "d2lnotes"})
-        if have:
-            req.add_header("Range", f"bytes={have}-")
-        try:
-            with opener.open(req, timeout=cfg.connect_timeout) as resp:
-                resumed = have and getattr(resp, "status", None) == 206 \
-                    and resp.headers.get("Content-Range", "").startswith(f"bytes {have}-")
-                start = have if resumed else 0
-                length = resp.headers.get("Content-Length")
-                total = start + int(length) if length else None
-                with open(part, "ab" if resumed else "wb") as f, tqdm(
-                        total=total, initial=start, unit="B", unit_scale=True, file=sys.stderr,
-                        desc=part.name.removesuffix(".gz.part"), **({"disable": True} if quiet else {})) as bar:
-                    while chunk := resp.read(1 << 16):
-                        f.write(chunk)
-                        bar.update(len(chunk))
-                got = part.stat().st_size
-                if total is not None and got < total:
-                    raise _Dropped(f"connection closed after {got:,} of {total:,} bytes")
-            return None
-        except urllib.error.HTTPError as e:
-            if e.code == 416 and have:  # nothing past what part holds: it may be whole, verification decides
-                return None
-            if e.code < 500 and e.code not in (408, 429):  # 404 and the like do not heal: no retry
-                return f"HTTP {e.code} {e.reason}"
-            error: Exception = e
-        except urllib.error.URLError as e:  # before any byte: DNS, refused, unreachable, connect timeout
-            return f"cannot {'open' if url.startswith('file:') else 'connect'} ({e.reason})"
-        except (http.client.HTTPException, ConnectionError, TimeoutError, _Dropped) as e:
-            error = e
-        attempt += 1
-        if attempt > cfg.retries:
-            kept = f"; the partial file {part} is kept and resumes next time" if part.exists() else ""
-            return f"failed {attempt} times, last: {type(error).__name__}: {error}{kept}"
-        time.sleep(cfg.backoff * 2 ** (attempt - 1))
+def _read_in_place(name: str, cfg: FetchConfig, unwritable: str) -> FileRecord:
+    """Return a verified copy of ``name`` that can be read where it is, for a data dir that cannot be written."""
+    checksum, raw = cfg.checksums[name], cfg.raw()
+    target, placed = raw / name, raw / f"{name}.gz"
+    tried = []
+    for path in (target, placed):
+        if (problem := verify_file(path, checksum)) is None:
+            return FileRecord(name, path, "data dir", str(path))
+        if path == target or path.exists():
+            tried.append(f"data dir {path}: {problem}")
+    for folder in cfg.system_dir_list():
+        candidates = system_copy_paths(folder, name)
+        if not candidates:
+            tried.append(f"system dir {folder}: no {name}.gz there")
+        for path in candidates:
+            if (problem := verify_file(path, checksum)) is None:
+                return FileRecord(name, path, "system", str(path))
+            tried.append(f"system copy {path}: {problem}")
+    tried.append("mirrors: not tried, there is nowhere to save a download")
+    raise FashionMNISTUnavailable(name, tried, raw, unwritable)
 
 
-def ensure_file(name: str, config: FetchConfig | None = None) -> FileRecord:
-    """Return where a verified copy of one file can be read, fetching it from the first source that has one."""
+def ensure_file(name: str, config: FetchConfig | None = None, *,
+                skip_mirrors: set[str] | None = None) -> FileRecord:
+    """Return where a verified copy of one file can be read, fetching it from the first source that has one.
+
+    ``skip_mirrors`` collects the mirrors that stalled or trickled, so that later files of the same run skip them.
+    Raises ``FashionMNISTUnavailable`` (``DataDirWriteError`` when the data dir cannot take the file).
+    """
     cfg = config or FetchConfig()
-    checksum = cfg.checksums[name]
-    raw = raw_dir(cfg.root or data_dir())
-    target = raw / name
+    raw = cfg.raw()
     unwritable = writable_problem(raw)
-    if not unwritable:
-        raw.mkdir(parents=True, exist_ok=True)
+    if unwritable:
+        return _read_in_place(name, cfg, unwritable)
+    raw.mkdir(parents=True, exist_ok=True)
+    with _fetch_lock(raw, name):
+        _remove_leftovers(raw, name)
+        try:
+            return _fetch_into_data_dir(name, cfg, set() if skip_mirrors is None else skip_mirrors)
+        except transfer.WriteFailed as e:
+            (raw / f"{name}.gz.part").unlink(missing_ok=True)  # it cannot be finished here
+            raise _write_error(name, cfg, e) from None
+
+
+def _fetch_into_data_dir(name: str, cfg: FetchConfig, skip_mirrors: set[str]) -> FileRecord:
+    """The sources in order, with the lock held: the data dir, a placed .gz, system copies, mirrors."""
+    checksum, raw = cfg.checksums[name], cfg.raw()
+    target = raw / name
     tried: list[str] = []
 
     # 1. the data directory: the decompressed file, else a .gz placed there by hand
     problem = verify_file(target, checksum)
     if problem is None:
         return FileRecord(name, target, "data dir", str(target))
-    if target.exists() and not unwritable:
+    if target.exists() or target.is_symlink():
         problem = _move_aside(target, problem)
     tried.append(f"data dir {target}: {problem}")
     placed = raw / f"{name}.gz"
     if placed.is_file():
-        if unwritable:
-            if (problem := verify_file(placed, checksum)) is None:
-                return FileRecord(name, placed, "data dir", str(placed))
-        elif (problem := _install(placed, target, checksum)) is None:
+        if (problem := _install(placed, target, checksum)) is None:
             return FileRecord(name, target, "data dir", str(placed))
-        else:
-            problem = _move_aside(placed, problem)
-        tried.append(f"data dir {placed}: {problem}")
+        tried.append(f"data dir {placed}: {_move_aside(placed, problem)}")
     # 2. system dataset directories
-    for folder in cfg.system_dirs:
+    for folder in cfg.system_dir_list():
         candidates = system_copy_paths(folder, name)
         if not candidates:
             tried.append(f"system dir {folder}: no {name}.gz there")
         for path in candidates:
-            if unwritable:
-                problem = verify_file(path, checksum)
-                if problem is None:
-                    return FileRecord(name, path, "system", str(path))
-            elif (problem := _install(path, target, checksum)) is None:
+            if (problem := _install(path, target, checksum)) is None:
                 return FileRecord(name, target, "system", str(path))
             tried.append(f"system copy {path}: {problem}")
     # 3. mirrors
-    if unwritable:
-        tried.append("mirrors: not tried, there is nowhere to save a download")
-        raise FashionMNISTUnavailable(name, tried, raw, unwritable)
-    part = raw / f"{name}.gz.part"
-    for base in (cfg.mirrors if cfg.mirrors is not None else mirror_urls()):
+    mirrors = cfg.mirror_list()
+    for base in mirrors:
         url = base.rstrip("/") + f"/{name}.gz"
-        problem = _download(url, part, cfg)
+        if base in skip_mirrors:
+            tried.append(f"mirror {url}: skipped, it stalled or was too slow earlier in this run")
+            continue
+        problem, slow = _download_and_install(url, raw / f"{name}.gz.part", target, cfg)
         if problem is None:
-            if (problem := _install(part, target, checksum)) is None:
-                part.unlink()
-                return FileRecord(name, target, "mirror", url)
-            problem = _move_aside(part, f"downloaded file {problem}")
+            return FileRecord(name, target, "mirror", url)
+        if slow:
+            skip_mirrors.add(base)
         tried.append(f"mirror {url}: {problem}")
-    if not tried[-1].startswith("mirror"):
+    if not mirrors:
         tried.append("mirrors: none configured")
     raise FashionMNISTUnavailable(name, tried, raw)
+
+
+def _download_and_install(url: str, part: Path, target: Path, cfg: FetchConfig) -> tuple[str | None, bool]:
+    """Download url into part and install it as target; return (None or the problem, whether the mirror was slow).
+
+    A resume that the server refuses, or whose result does not verify, is retried once from byte 0.
+    """
+    checksum = cfg.checksums[target.name]
+    for fresh in (False, True):
+        if fresh:
+            part.unlink(missing_ok=True)
+        resumed = part.is_file() and not part.is_symlink() and part.stat().st_size > 0
+        try:
+            transfer.download(url, part, max_download_bytes(checksum), cfg.limits(), progress=cfg.progress)
+        except transfer.ResumeRefused as e:
+            if fresh:
+                return e.reason, False
+            continue
+        except transfer.TransferFailed as e:
+            return e.reason, e.slow
+        if (problem := _install(part, target, checksum)) is None:
+            part.unlink(missing_ok=True)
+            return None, False
+        if not (resumed and not fresh):
+            part.unlink(missing_ok=True)
+            return f"downloaded file {problem}; discarded", False
+    return "the server sent a file that does not verify, twice", False
 
 
 def ensure_fashion_mnist(config: FetchConfig | None = None,
                          names: Sequence[str] | None = None) -> dict[str, FileRecord]:
     """Return {file name: FileRecord} for the files (default: all four), fetching any that are missing."""
     cfg = config or FetchConfig()
-    return {name: ensure_file(name, cfg) for name in (names or list(cfg.checksums))}
+    slow: set[str] = set()  # mirrors that stalled for one file are skipped for the others
+    return {name: ensure_file(name, cfg, skip_mirrors=slow) for name in (names or list(cfg.checksums))}
 
 
 def fashion_mnist_root(config: FetchConfig | None = None) -> Path:
     """Ensure the files are in the data dir and return the root for torchvision.datasets.FashionMNIST(root)."""
     cfg = config or FetchConfig()
-    root = cfg.root or data_dir()
+    raw = cfg.raw()
     for record in ensure_fashion_mnist(cfg).values():
-        if record.path != raw_dir(root) / record.name:
+        if record.path != raw / record.name:
             raise FashionMNISTUnavailable(
-                record.name, [f"{record.source} copy {record.path}: readable, but torchvision needs it in "
-                              f"{raw_dir(root)}"], raw_dir(root), writable_problem(raw_dir(root)) or "not writable")
-    return root
+                record.name, [f"{record.source} copy {record.path}: readable, but torchvision needs it in {raw}"],
+                raw, writable_problem(raw) or "not writable")
+    return cfg.data_root()
 
 
 def inspect_data_dir(config: FetchConfig | None = None) -> list[FileStatus]:
     """Return the state of each file in the data dir (present? verified?) without writing anything."""
     cfg = config or FetchConfig()
-    raw = raw_dir(cfg.root or data_dir())
+    raw = cfg.raw()
     statuses = []
     for name, checksum in cfg.checksums.items():
         path = raw / name
         problem = verify_file(path, checksum)
         statuses.append(FileStatus(name, path, path.is_file(), "" if problem is None else problem))
     return statuses
+
+
+def readiness(config: FetchConfig | None = None) -> tuple[bool, str]:
+    """Return (can load without a network, what to tell the user), judged without writing anything.
+
+    Ready when every file verifies in the data dir, or has a verified system copy the first load copies in (or
+    reads in place, when the data dir cannot be written).
+    """
+    cfg = config or FetchConfig()
+    missing = [s.name for s in inspect_data_dir(cfg) if not s.verified]
+    if not missing:
+        return True, "ready"
+    if all(verified_system_copy(cfg, name) is not None for name in missing):
+        how = "the first load reads it in place" if writable_problem(cfg.raw()) else \
+            "the first load copies it into the data dir"
+        return True, f"ready (system copy; {how})"
+    return False, "not ready; run `python -m d2lnotes data download`"

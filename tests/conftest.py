@@ -7,6 +7,7 @@ skips it when the Debian copy is absent (fails it in CI); ``slow`` marks what th
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import http.server
 import os
@@ -130,6 +131,7 @@ class MirrorState:
     requests: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Range header)
     drop_after: dict[str, int] = field(default_factory=dict)
     stall: dict[str, float] = field(default_factory=dict)
+    hostile: dict[str, str] = field(default_factory=dict)  # path -> mode, on every request; see _Handler.hostile
 
     def url(self, prefix: str = "/good/") -> str:
         """Return the base URL for a folder on this server."""
@@ -137,6 +139,8 @@ class MirrorState:
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
+    HOSTILE_SECONDS = 20.0  # every hostile answer ends by itself after this long
+
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
         state: MirrorState = self.server.state  # type: ignore[attr-defined]
         rng = self.headers.get("Range")
@@ -144,6 +148,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         body = state.files.get(self.path)
         if body is None:
             self.send_error(404)
+            return
+        if self.path in state.hostile:
+            with contextlib.suppress(OSError):
+                self.hostile(state.hostile[self.path], body, rng)
+            self.close_connection = True
             return
         time.sleep(state.stall.pop(self.path, 0))
         start = int(re.fullmatch(r"bytes=(\d+)-", rng)[1]) if rng else 0
@@ -158,6 +167,41 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         cut = state.drop_after.pop(self.path, None)
         self.wfile.write(body[start:] if cut is None else body[start:start + cut])
         self.close_connection = True
+
+    def hostile(self, mode: str, body: bytes, rng: str | None) -> None:
+        """Answer like a broken or malicious mirror; every mode stops within HOSTILE_SECONDS."""
+        end = time.monotonic() + self.HOSTILE_SECONDS
+        if mode == "refuse-range" and rng:
+            self.send_error(416)
+            return
+        if mode == "refuse-range":  # a plain GET gets the file
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        self.send_response(200)
+        if mode == "huge-length":
+            self.send_header("Content-Length", str(10 * 10**9))
+        elif mode in ("stall-after-headers", "trickle"):
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if mode == "endless":  # no Content-Length, bytes without end
+            block = bytes(1 << 16)
+            while time.monotonic() < end:
+                self.wfile.write(block)
+        elif mode == "huge-length":
+            self.wfile.write(body)
+        elif mode == "stall-after-headers":
+            self.wfile.flush()
+            time.sleep(min(3.0, self.HOSTILE_SECONDS))
+        elif mode == "trickle":  # one byte every 0.1 s
+            for byte in body:
+                if time.monotonic() > end:
+                    break
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.1)
 
     def log_message(self, *args) -> None:  # quiet
         pass
@@ -185,10 +229,11 @@ def mirror(tiny: TinyFashionMNIST):
 
 @pytest.fixture
 def data_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point D2LNOTES_DATA at a fresh temp dir, clear D2LNOTES_MIRROR, silence tqdm; return the data dir."""
+    """Point D2LNOTES_DATA at a fresh temp dir, with no mirror and no system copy, tqdm silent; return the data dir."""
     root = tmp_path / "data"
     monkeypatch.setenv("D2LNOTES_DATA", str(root))
     monkeypatch.delenv("D2LNOTES_MIRROR", raising=False)
+    monkeypatch.setenv("D2LNOTES_SYSTEM_DATA", "")  # no system copy: the tests never depend on the Debian package
     monkeypatch.setenv("TQDM_DISABLE", "1")
     return root
 

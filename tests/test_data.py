@@ -16,6 +16,7 @@ from torch.utils import data
 from d2lnotes.data import (TEXT_LABELS, TensorLoader, decode_idx, get_fashion_mnist_labels, load_array,
                            load_data_fashion_mnist, load_fashion_mnist_tensors, read_idx, synthetic_data)
 from d2lnotes.fetch import fashion_mnist_root, raw_dir
+from helpers import REAL_DATA
 
 pytestmark = pytest.mark.usefixtures("data_root")
 IMAGES, LABELS = "train-images-idx3-ubyte", "train-labels-idx1-ubyte"
@@ -226,12 +227,12 @@ def test_real_torchvision_loads_from_the_prepared_root(real_config, real_train):
 def test_real_cli_download_and_info_subprocess(tmp_path, real_config):
     """The real command line, from the system copy (the mirror is a closed local port: never the internet)."""
     env = {**os.environ, "D2LNOTES_DATA": str(tmp_path / "cli"), "D2LNOTES_MIRROR": "http://127.0.0.1:9/",
-           "TQDM_DISABLE": "1"}
+           "D2LNOTES_SYSTEM_DATA": str(REAL_DATA), "TQDM_DISABLE": "1"}
     run = [sys.executable, "-m", "d2lnotes", "data"]
     cwd = Path(__file__).parents[1]
     proc = subprocess.run([*run, "download"], env=env, capture_output=True, text=True, timeout=300, cwd=cwd)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.count("verified, from system: /usr/share/datasets/fashion-mnist/") == 4
+    assert proc.stdout.count(f"verified, from system: {REAL_DATA}/") == 4
     assert f"FashionMNIST(root={str(tmp_path / 'cli')!r}, download=False)" in proc.stdout
     proc = subprocess.run([*run, "info"], env=env, capture_output=True, text=True, timeout=300, cwd=cwd)
     assert proc.returncode == 0 and proc.stdout.count("verified (size and md5 OK)") == 4

@@ -20,6 +20,8 @@ from d2lnotes import doctor  # noqa: E402
 from d2lnotes.doctor import (Finding, check_data, check_device, check_plots, describe_data,  # noqa: E402
                              describe_device, describe_packages, describe_plots, exit_status, report,
                              version_floors)
+from d2lnotes.__main__ import info  # noqa: E402
+from d2lnotes.data import load_data_fashion_mnist  # noqa: E402
 from d2lnotes.fetch import FileStatus, ensure_fashion_mnist, raw_dir  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -96,12 +98,20 @@ def test_corrupt_file_is_named_with_its_md5_and_left_in_place(data_root, tiny, m
     assert sorted(p.name for p in raw.iterdir()) == sorted(tiny.raw)  # nothing moved aside: that is download's job
 
 
-def test_verified_system_copy_is_named_as_the_offline_source(data_root, tmp_path, tiny, make_config):
+def test_verified_system_copy_with_an_empty_data_dir_is_ready_as_the_loader_and_data_info_say(
+        data_root, tmp_path, tiny, make_config, capsys):
     system = tiny.write_gz(tmp_path / "system")
-    findings = by_check(check_data(make_config(system_dirs=(system,))))
-    assert findings["fashion-mnist"].fix == DOWNLOAD
-    assert findings["source"].found == (f"4 of 4 missing files have a verified system copy in {system}: the download "
-                                        "command copies it into the data dir, no network needed")
+    config = make_config(system_dirs=(system,))
+    findings = check_data(config)
+    assert exit_status(findings) == 0
+    found = by_check(findings)
+    assert found["fashion-mnist"].found == ("ready (system copy; the first load copies it into the data dir): "
+                                            f"0 of 4 files verified (size and md5) in {raw_dir(data_root)}")
+    assert found["source"].found == f"verified system copy in {system}: loading needs no network"
+    assert info(config) == 0 and "status: ready (system copy; the first load copies it into the data dir)" in \
+        capsys.readouterr().out
+    assert not data_root.exists()  # the doctor and data info write nothing
+    assert len(load_data_fashion_mnist(10, config=config)[0]) == 3  # and the loader indeed works offline
 
 
 def test_corrupt_system_copy_is_not_offered(data_root, tmp_path, tiny, make_config):
@@ -123,12 +133,19 @@ def test_unwritable_data_dir_fix_points_the_data_dir_elsewhere(tmp_path, monkeyp
     assert findings["fashion-mnist"].fix == f"{doctor._set_data_dir_command()}; {DOWNLOAD}"
 
 
+def test_partly_system_copied_data_is_not_ready(data_root, tmp_path, tiny, make_config):
+    system = tiny.write_gz(tmp_path / "system")
+    (system / "train-images-idx3-ubyte.gz").unlink()
+    data = by_check(check_data(make_config(system_dirs=(system,))))["fashion-mnist"]
+    assert not data.ok and data.fix == DOWNLOAD
+
+
 def test_unwritable_data_dir_holding_verified_files_is_fine(tmp_path):
     statuses = [FileStatus(n, tmp_path / n, True, "") for n in ("a", "b")]
     findings = describe_data(tmp_path, "given", statuses, "PermissionError: Permission denied", {}, [])
     assert exit_status(findings) == 0
     assert by_check(findings)["writable"].found == ("no (PermissionError: Permission denied); fine while the files "
-                                                    "there stay verified")
+                                                    "it reads stay verified")
 
 
 def test_relative_data_dir_is_flagged(tmp_path, monkeypatch, make_config):
@@ -187,6 +204,7 @@ def test_device_descriptions():
     cpu = describe_device([], "13.0", False, 2)
     assert cpu.ok and cpu.found.startswith("CPU only, 2 threads (torch is built for CUDA 13.0, but no CUDA GPU")
     assert "CPU-only build" in describe_device([], None, False, 4).found
+    assert describe_device([], None, False, 1).found.startswith("CPU only, 1 thread (")
     assert "device='mps'" in describe_device([], None, True, 8).found
 
 

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import os
 import pickle
+import shutil
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import platformdirs
 import pytest
 
 from d2lnotes.__main__ import download, info
-from d2lnotes.fetch import (OFFICIAL_MIRRORS, FashionMNISTUnavailable, data_dir, ensure_fashion_mnist, ensure_file,
-                            fashion_mnist_root, inspect_data_dir, mirror_urls, raw_dir, verify_file)
+from d2lnotes.fetch import (OFFICIAL_MIRRORS, DataDirWriteError, FashionMNISTUnavailable, data_dir, ensure_fashion_mnist,
+                            ensure_file, fashion_mnist_root, inspect_data_dir, mirror_urls, raw_dir, verify_file)
 
 pytestmark = pytest.mark.usefixtures("data_root")
 NAME = "train-labels-idx1-ubyte"
@@ -67,11 +70,13 @@ def test_partial_file_from_a_broken_run_resumes_next_time(data_root, tiny, mirro
     assert mirror.requests[-1] == (path, "bytes=9000-")
 
 
-def test_stalled_server_times_out_and_is_retried(data_root, tiny, mirror, make_config):
-    mirror.stall[f"/good/{NAME}.gz"] = 1.5
-    record = ensure_file(NAME, make_config(mirrors=(mirror.url(),), read_timeout=0.3))
-    assert record.path.read_bytes() == tiny.raw[NAME]
-    assert len(mirror.requests) == 2  # without the read timeout, the first request would have waited and succeeded
+def test_a_mirror_that_stalls_before_answering_is_given_up_for_the_next(data_root, tiny, mirror, make_config):
+    mirror.stall[f"/slow/{NAME}.gz"] = 1.5
+    mirror.files[f"/slow/{NAME}.gz"] = tiny.gz[NAME]
+    record = ensure_file(NAME, make_config(mirrors=(mirror.url("/slow/"), mirror.url()), read_timeout=0.3))
+    assert record.path.read_bytes() == tiny.raw[NAME] and record.origin == f"{mirror.url()}{NAME}.gz"
+    # without the read timeout, the first request would have waited and succeeded
+    assert [p for p, _ in mirror.requests] == [f"/slow/{NAME}.gz", f"/good/{NAME}.gz"]
 
 
 @pytest.mark.parametrize("damage", ["flipped byte", "truncated"])
@@ -86,6 +91,11 @@ def test_corrupt_cached_file_is_moved_aside_and_fetched_again(data_root, tiny, m
     assert record.source == "mirror" and target.read_bytes() == good
     assert target.with_name(f"{NAME}.corrupt").read_bytes() == bad  # kept, never deleted
     assert len(mirror.requests) == 2
+    target.write_bytes(bad[::-1])  # damaged again: the newer damaged copy replaces the older one
+    with pytest.warns(RuntimeWarning, match="failed verification"):
+        ensure_file(NAME, config)
+    assert sorted(p.name for p in target.parent.iterdir()) == [NAME, f"{NAME}.corrupt"]
+    assert target.with_name(f"{NAME}.corrupt").read_bytes() == bad[::-1]
 
 
 def test_404_on_first_mirror_then_the_next(data_root, tiny, mirror, make_config):
@@ -230,7 +240,7 @@ def test_verify_file_names_the_problem(tmp_path, tiny):
     path.write_bytes(tiny.raw[NAME][:-2] + b"xx")
     assert verify_file(path, checksum) == f"md5 {md5(path)}, expected {checksum.md5}"
     path.write_bytes(b"\x1f\x8b not gzip at all")
-    assert verify_file(path, checksum).startswith("BadGzipFile: ")
+    assert verify_file(path, checksum).startswith("cannot be read or decompressed: BadGzipFile: ")
 
 
 def test_inspect_data_dir_changes_nothing(data_root, tiny, make_config):
@@ -271,3 +281,170 @@ def test_cli_info_subprocess_on_empty_data_dir(data_root):
     assert f"data dir: {data_root}  ($D2LNOTES_DATA)" in proc.stdout
     assert proc.stdout.count("not present") == 4
     assert not data_root.exists()  # info writes nothing
+
+
+# --- hostile conditions: concurrent runs, full disks, broken or malicious mirrors, symlinks -----------------------
+
+HOSTILE = dict(read_timeout=0.5, min_rate=1000.0, rate_window=0.5, retries=1, backoff=0.01)  # seconds, bytes/s
+
+
+def leftovers(raw: Path) -> list[str]:
+    """Return the names in raw other than the four data files."""
+    return sorted(p.name for p in raw.iterdir() if p.name not in {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                                                  "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"})
+
+
+CONCURRENT_RUN = """
+import json, sys
+from d2lnotes.fetch import Checksum, FetchConfig, ensure_fashion_mnist
+sums = {n: Checksum(*c) for n, c in json.loads(sys.argv[1]).items()}
+records = ensure_fashion_mnist(FetchConfig(checksums=sums, system_dirs=(), mirrors=(sys.argv[2],), progress=False))
+print(sorted(r.source for r in records.values()))
+"""
+
+
+@pytest.mark.slow  # starts four Python processes
+def test_four_processes_loading_into_one_empty_dir_all_succeed_with_one_download_per_file(data_root, tiny, mirror):
+    mirror.stall[f"/good/{BIG}.gz"] = 1.0  # the first download is slow enough for the others to find it running
+    sums = json.dumps({n: [c.md5, c.size] for n, c in tiny.checksums.items()})
+    env = {**os.environ, "D2LNOTES_DATA": str(data_root), "TQDM_DISABLE": "1"}
+    procs = [subprocess.Popen([sys.executable, "-c", CONCURRENT_RUN, sums, mirror.url()], env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)]
+    results = [(p.wait(timeout=300), *p.communicate()) for p in procs]
+    assert [rc for rc, _, _ in results] == [0] * 4, results
+    raw = raw_dir(data_root)
+    assert all((raw / n).read_bytes() == b for n, b in tiny.raw.items())
+    assert leftovers(raw) == []
+    assert sorted(p for p, _ in mirror.requests) == sorted(f"/good/{n}.gz" for n in tiny.raw)  # one GET per file
+    assert any("another process is fetching" in err for _, _, err in results)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """Mount a 32 kB tmpfs (root only; skipped where mounting is not allowed) and yield its folder."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small tmpfs needs root")
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32k", "tmpfs", str(disk)], capture_output=True).returncode:
+        pytest.skip("mounting a tmpfs is not allowed here")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_full_disk_while_decompressing_a_good_placed_file_says_so_and_renames_nothing(small_disk, tiny, make_config,
+                                                                                     monkeypatch):
+    monkeypatch.setenv("D2LNOTES_DATA", str(small_disk))
+    raw = raw_dir(small_disk)
+    raw.mkdir(parents=True)
+    placed = raw / f"{BIG}.gz"
+    placed.write_bytes(gzip.compress(tiny.raw[BIG], compresslevel=0))  # 23.5 kB that cannot be decompressed in 8 kB
+    with pytest.raises(DataDirWriteError) as err:
+        ensure_file(BIG, make_config())
+    assert placed.read_bytes() == gzip.compress(tiny.raw[BIG], compresslevel=0)  # the user's file, untouched
+    assert sorted(p.name for p in raw.iterdir()) == [f"{BIG}.gz"]  # no partial, no .corrupt
+    msg = str(err.value)
+    assert f"Cannot write Fashion-MNIST file '{BIG}' into {raw}: [Errno 28]" in msg and "the disk is full" in msg
+    assert "MB are free there" in msg and "export D2LNOTES_DATA=" in msg and "Nothing was marked corrupt" in msg
+
+
+def test_full_disk_while_downloading_removes_the_partial_and_says_so(small_disk, tiny, mirror, make_config,
+                                                                    monkeypatch):
+    monkeypatch.setenv("D2LNOTES_DATA", str(small_disk))
+    (small_disk / "filler").write_bytes(bytes(20_000))
+    with pytest.raises(DataDirWriteError, match=r"\[Errno 28\]"):
+        ensure_file(BIG, make_config(mirrors=(mirror.url(),)))
+    assert sorted(p.name for p in raw_dir(small_disk).iterdir()) == []
+    assert len(mirror.requests) == 1  # a full disk is not retried, nor another mirror tried
+
+
+@pytest.mark.parametrize("mode", ["huge-length", "endless"])
+def test_an_oversized_answer_is_refused_or_cut_and_the_next_mirror_used(data_root, tiny, mirror, make_config, mode):
+    mirror.files[f"/bad/{BIG}.gz"] = tiny.gz[BIG]
+    mirror.hostile[f"/bad/{BIG}.gz"] = mode
+    record = ensure_file(BIG, make_config(mirrors=(mirror.url("/bad/"), mirror.url()), **HOSTILE))
+    assert record.origin == f"{mirror.url()}{BIG}.gz" and record.path.read_bytes() == tiny.raw[BIG]
+    assert leftovers(raw_dir(data_root)) == []  # nothing oversized kept, as .part or .corrupt
+
+
+@pytest.mark.parametrize("mode", ["stall-after-headers", "trickle"])
+def test_a_stalling_or_trickling_mirror_is_given_up_and_skipped_for_the_other_files(data_root, tiny, mirror,
+                                                                                      make_config, mode):
+    for name, body in tiny.gz.items():
+        mirror.files[f"/slow/{name}.gz"] = body
+        mirror.hostile[f"/slow/{name}.gz"] = mode
+    records = ensure_fashion_mnist(make_config(mirrors=(mirror.url("/slow/"), mirror.url()), **HOSTILE))
+    assert {r.origin for r in records.values()} == {f"{mirror.url()}{n}.gz" for n in tiny.raw}
+    slow = [p for p, _ in mirror.requests if p.startswith("/slow/")]
+    assert len(slow) == 1  # tried for the first file only, then skipped
+
+
+def test_a_symlinked_partial_file_is_moved_aside_and_its_target_left_untouched(data_root, tmp_path, tiny, mirror,
+                                                                               make_config):
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"a file of the user's, outside the data dir")
+    raw = raw_dir(data_root)
+    raw.mkdir(parents=True)
+    part = raw / f"{NAME}.gz.part"
+    part.symlink_to(outside)
+    record = ensure_file(NAME, make_config(mirrors=(mirror.url(),)))
+    assert record.path.read_bytes() == tiny.raw[NAME]
+    assert outside.read_bytes() == b"a file of the user's, outside the data dir"
+    assert mirror.requests == [(f"/good/{NAME}.gz", None)]  # no Range from the link's target's size
+    assert (raw / f"{NAME}.gz.part.moved-aside").is_symlink()
+
+
+def test_a_folder_where_the_partial_file_goes_is_moved_aside(data_root, tiny, mirror, make_config):
+    part = raw_dir(data_root) / f"{NAME}.gz.part"
+    part.mkdir(parents=True)
+    assert ensure_file(NAME, make_config(mirrors=(mirror.url(),))).path.read_bytes() == tiny.raw[NAME]
+    assert (part.parent / f"{NAME}.gz.part.moved-aside").is_dir()
+
+
+def test_a_deflate_error_in_a_placed_gz_is_a_corrupt_file_and_the_mirror_is_tried(data_root, tiny, mirror, make_config):
+    raw = raw_dir(data_root)
+    raw.mkdir(parents=True)
+    broken = bytearray(gzip.compress(tiny.raw[BIG], mtime=0))
+    broken[20:40] = bytes(b ^ 0x5A for b in broken[20:40])  # early in the deflate stream
+    (raw / f"{BIG}.gz").write_bytes(broken)
+    problem = verify_file(raw / f"{BIG}.gz", tiny.checksums[BIG])
+    assert problem.startswith("cannot be read or decompressed:")  # zlib.error or BadGzipFile, never raised
+    assert inspect_data_dir(make_config())  # and the report does not crash either
+    with pytest.warns(RuntimeWarning, match="failed verification"):
+        record = ensure_file(BIG, make_config(mirrors=(mirror.url(),)))
+    assert record.source == "mirror" and record.path.read_bytes() == tiny.raw[BIG]
+    assert (raw / f"{BIG}.gz.corrupt").read_bytes() == bytes(broken)
+
+
+def test_malformed_mirror_entries_are_named_and_skipped(data_root, tiny, mirror, make_config, monkeypatch):
+    monkeypatch.setenv("D2LNOTES_MIRROR", f"not a url,http://[::1,{mirror.url()}")
+    with pytest.warns(RuntimeWarning) as warned:
+        urls = mirror_urls()
+    assert urls[0] == mirror.url()
+    assert sorted(str(w.message).split(":")[1].strip() for w in warned) == ["skipping 'http", "skipping 'not a url'"]
+    with pytest.warns(RuntimeWarning, match="D2LNOTES_MIRROR: skipping"):
+        record = ensure_file(NAME, make_config(mirrors=None))
+    assert record.origin == f"{mirror.url()}{NAME}.gz"
+
+
+@pytest.mark.parametrize("stale", [b"garbage-" * 100, None], ids=["garbage-prefix", "longer-than-the-file"])
+def test_a_stale_partial_that_cannot_be_resumed_is_fetched_again_from_byte_0(data_root, tiny, mirror, make_config,
+                                                                              stale):
+    raw = raw_dir(data_root)
+    raw.mkdir(parents=True)
+    stale = stale if stale is not None else tiny.gz[BIG] + b"extra"  # the server answers 416 to its Range
+    (raw / f"{BIG}.gz.part").write_bytes(stale)
+    record = ensure_file(BIG, make_config(mirrors=(mirror.url(),)))
+    assert record.path.read_bytes() == tiny.raw[BIG] and leftovers(raw) == []
+    assert mirror.requests == [(f"/good/{BIG}.gz", f"bytes={len(stale)}-"), (f"/good/{BIG}.gz", None)]
+
+
+def test_temporary_copies_left_by_a_killed_run_are_removed_next_time(data_root, tiny, mirror, make_config):
+    raw = raw_dir(data_root)
+    raw.mkdir(parents=True)
+    for orphan in (f"{BIG}.k3j2h1g0.part", f"{BIG}.tmp-abcdefgh.part"):
+        (raw / orphan).write_bytes(bytes(12_000))
+    ensure_file(BIG, make_config(mirrors=(mirror.url(),)))
+    assert leftovers(raw) == []
