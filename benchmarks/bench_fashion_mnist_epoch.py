@@ -26,7 +26,7 @@ from d2lnotes.fetch import fashion_mnist_root
 def read_epoch(loader) -> tuple[float, int]:
     """Return (seconds, examples) for reading one epoch of (X, y) batches."""
     start, n = time.perf_counter(), 0
-    for X, y in loader:
+    for _X, y in loader:
         n += len(y)
     return time.perf_counter() - start, n
 

@@ -1,32 +1,80 @@
 """d2lnotes: the helpers the course's chapters import, under d2l's names.
 
-``import d2lnotes as d2l`` gives the functions of the d2l book's chapters 2-4
-(data loading, training, plotting), each defined once in a module named for
-its concern.
+``import d2lnotes as d2l`` gives the functions of the d2l book's chapters 2-4 (data loading, training, plotting)
+and the d2l 1.0 objects (``d2lnotes.d2l1``); ``import d2lnotes.d2lzh as d2l`` gives Dive-into-DL-PyTorch's
+helpers. Every name is defined once, in a module named for its concern, and imported only when first used
+(PEP 562), so ``import d2lnotes`` is cheap and works, like ``python -m d2lnotes doctor``, even when torch or
+matplotlib is broken.
 """
 
-__version__ = "0.1.0"
+from __future__ import annotations
 
-# data: d2lnotes/data.py and d2lnotes/fetch.py
-from d2lnotes.data import (TensorLoader, get_fashion_mnist_labels, load_array, load_data_fashion_mnist,
-                           load_fashion_mnist_tensors, synthetic_data)
-from d2lnotes.fetch import FashionMNISTUnavailable, data_dir, ensure_fashion_mnist, fashion_mnist_root
+import importlib
+import importlib.metadata
+from typing import Any
 
-# training, plotting, numerics: d2lnotes/train.py, d2lnotes/plotting.py, d2lnotes/numerics.py
-from d2lnotes.numerics import (cross_entropy_from_logits, cross_entropy_from_probs, log_softmax, logsumexp,
-                               softmax_naive, softmax_stable)
-from d2lnotes.plotting import Animator, plot, plt, set_axes, set_figsize, show_images, use_svg_display
-from d2lnotes.train import (Accumulator, EpochStats, History, Timer, TrainingDiverged, accuracy, evaluate_accuracy,
-                            linreg, optimize_step, predict_ch3, sgd, squared_loss, train_ch3, train_epoch_ch3,
-                            try_gpu)
+try:
+    __version__: str = importlib.metadata.version("d2lnotes")
+except importlib.metadata.PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
 
-# d2l 1.0 objects: d2lnotes/hyper.py, d2lnotes/modules.py, d2lnotes/models.py, d2lnotes/aliases.py
-from d2lnotes.aliases import (abs, arange, argmax, astype, batch_matmul, concat, cos, cosh, cpu, exp, expand_dims,
-                              eye, float32, gpu, int32, int64, linspace, log, matmul, meshgrid, nn_Module, normal,
-                              num_gpus, numpy, ones, ones_like, rand, randn, reduce_mean, reduce_sum, repeat, reshape,
-                              sigmoid, sin, sinh, size, stack, swapaxes, tanh, tensor, to, transpose, try_all_gpus,
-                              zeros, zeros_like)
-from d2lnotes.hyper import HyperParameters, ProgressBoard, add_to_class
-from d2lnotes.models import (SGD, FashionMNIST, LinearRegression, LinearRegressionScratch, SoftmaxRegression,
-                             SyntheticRegressionData)
-from d2lnotes.modules import Classifier, DataModule, FitHistory, Module, Trainer
+#: Where each public name is defined: {module: names}.
+_SOURCES: dict[str, tuple[str, ...]] = {
+    "d2lnotes.data": (
+        "TensorLoader", "get_fashion_mnist_labels", "load_array", "load_data_fashion_mnist",
+        "load_fashion_mnist_tensors", "synthetic_data",
+    ),
+    "d2lnotes.fetch": (
+        "FashionMNISTUnavailable", "data_dir", "ensure_fashion_mnist", "fashion_mnist_root",
+    ),
+    "d2lnotes.numerics": (
+        "cross_entropy_from_logits", "cross_entropy_from_probs", "log_softmax", "logsumexp", "softmax_naive",
+        "softmax_stable",
+    ),
+    "d2lnotes.plotting": (
+        "Animator", "plot", "plt", "set_axes", "set_figsize", "show_images", "use_svg_display",
+    ),
+    "d2lnotes.train": (
+        "Accumulator", "EpochStats", "History", "Timer", "TrainingDiverged", "accuracy", "evaluate_accuracy",
+        "linreg", "optimize_step", "predict_ch3", "sgd", "squared_loss", "train_ch3", "train_epoch_ch3", "try_gpu",
+    ),
+    "d2lnotes.d2l1.aliases": (
+        "abs", "arange", "argmax", "astype", "batch_matmul", "concat", "cos", "cosh", "cpu", "exp", "expand_dims",
+        "eye", "float32", "gpu", "int32", "int64", "linspace", "log", "matmul", "meshgrid", "nn_Module", "normal",
+        "num_gpus", "numpy", "ones", "ones_like", "rand", "randn", "reduce_mean", "reduce_sum", "repeat",
+        "reshape", "sigmoid", "sin", "sinh", "size", "stack", "swapaxes", "tanh", "tensor", "to", "transpose",
+        "try_all_gpus", "zeros", "zeros_like",
+    ),
+    "d2lnotes.d2l1.hyper": (
+        "HyperParameters", "ProgressBoard", "add_to_class",
+    ),
+    "d2lnotes.d2l1.models": (
+        "SGD", "FashionMNIST", "LinearRegression", "LinearRegressionScratch", "SoftmaxRegression",
+        "SyntheticRegressionData",
+    ),
+    "d2lnotes.d2l1.modules": (
+        "Classifier", "DataModule", "FitHistory", "Module", "Trainer",
+    ),
+
+}
+_MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
+#: The submodules, reachable as attributes too (``d2l.fetch.inspect_data_dir()``).
+_SUBMODULES = ("d2l1", "d2lzh", "data", "doctor", "fetch", "numerics", "plotting", "train", "transfer")
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module that defines ``name`` (or the submodule ``name``) on first use and return it (PEP 562)."""
+    if name in _SUBMODULES:
+        return importlib.import_module(f"d2lnotes.{name}")
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'd2lnotes' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    """List the public names with the module's own attributes."""
+    return sorted(set(globals()) | set(__all__))

@@ -94,7 +94,7 @@ class TensorLoader:
     """
 
     def __init__(self, tensors: Sequence[torch.Tensor], batch_size: int, shuffle: bool = False,
-                 drop_last: bool = False):
+                 drop_last: bool = False) -> None:
         tensors = tuple(tensors)
         if not tensors or not all(isinstance(t, torch.Tensor) for t in tensors):
             raise TypeError(f"TensorLoader needs a sequence of tensors, got {tensors!r:.80}")

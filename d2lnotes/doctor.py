@@ -14,7 +14,6 @@ import importlib
 import importlib.metadata
 import os
 import platform
-import re
 import shlex
 import subprocess
 import sys
@@ -22,6 +21,10 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
 
 from d2lnotes.fetch import (FetchConfig, FileStatus, inspect_data_dir, raw_dir, verified_system_copy,
                             writable_problem)
@@ -49,9 +52,6 @@ __all__ = [
 
 #: The packages the course needs, by distribution name (the import name is the same).
 PACKAGES: tuple[str, ...] = ("torch", "torchvision", "matplotlib", "numpy")
-#: Used when d2lnotes is imported from a source tree without being installed (no metadata to read the floors from).
-_FALLBACK_FLOORS: Mapping[str, str] = {"python": "3.10", "torch": "2.1", "torchvision": "0.16",
-                                       "matplotlib": "3.8", "numpy": "1.26"}
 _DOWNLOAD = "python -m d2lnotes data download"
 
 
@@ -80,31 +80,27 @@ def _pip_install(*requirements: str) -> str:
     return _command(sys.executable or "python", "-m", "pip", "install", "-U", *requirements)
 
 
-def _release(version: str) -> tuple[int, ...]:
-    """Return the numeric release part of a version string: "2.14.1+cu130" -> (2, 14, 1)."""
-    match = re.match(r"\d+(?:\.\d+)*", version.strip())
-    return tuple(int(p) for p in match[0].split(".")) if match else ()
-
-
 def _older(version: str, floor: str) -> bool:
-    """Return True when version's release is below floor's (missing parts count as 0)."""
-    a, b = _release(version), _release(floor)
-    n = max(len(a), len(b))
-    return a + (0,) * (n - len(a)) < b + (0,) * (n - len(b))
+    """Return True when version's release is below floor's ("2.14.1+cu130" is not below "2.1")."""
+    try:
+        return Version(Version(version).base_version) < Version(floor)
+    except InvalidVersion:
+        return False  # a version nobody can read is not reported as too old
 
 
 def version_floors() -> dict[str, str]:
-    """Return {"python" or distribution: minimum version}, read from d2lnotes' installed metadata when it has one."""
+    """Return {"python" or distribution: minimum version}, read from d2lnotes' installed metadata (empty if none)."""
     try:
         requires = importlib.metadata.requires("d2lnotes") or []
         python = importlib.metadata.metadata("d2lnotes").get("Requires-Python") or ""
     except importlib.metadata.PackageNotFoundError:
-        return dict(_FALLBACK_FLOORS)
+        return {}
     floors = {}
-    for requirement in [f"python{python}", *requires]:
-        match = re.fullmatch(r"\s*([A-Za-z0-9_.-]+)\s*>=\s*([0-9][0-9.]*)\s*", requirement.split(";")[0])
-        if match:
-            floors[match[1].lower()] = match[2]
+    for name, spec in [("python", SpecifierSet(python)),
+                       *((r.name.lower(), r.specifier) for r in map(Requirement, requires) if not r.marker)]:
+        lows = [s.version for s in spec if s.operator == ">="]
+        if lows:
+            floors[name] = max(lows, key=Version)
     return floors
 
 
@@ -161,21 +157,21 @@ def describe_packages(python: str, versions: Mapping[str, str | None], floors: M
 def check_packages() -> list[Finding]:
     """Return the findings for Python, the course's packages, d2lnotes itself and the old d2l package."""
     errors = import_errors()
+    if "backend" in errors.get("matplotlib", "") and os.environ.get("MPLBACKEND", "").strip():
+        del errors["matplotlib"]  # matplotlib is fine; $MPLBACKEND is not, and the plots finding says so
     versions = installed_versions()
     for name, version in versions.items():  # the module's own version carries the build: 2.14.1+cu130
         module = sys.modules.get(name)
         own = getattr(module, "__version__", None) if name not in errors else None
-        if version and isinstance(own, str) and _release(own) == _release(version):
+        if version and isinstance(own, str) and not _older(own, version) and not _older(version, own.split("+")[0]):
             versions[name] = own
-    findings = describe_packages(platform.python_version(), versions, version_floors(), errors)
+    floors = version_floors()
+    findings = describe_packages(platform.python_version(), versions, floors, errors)
     import d2lnotes
 
-    try:
-        installed = importlib.metadata.version("d2lnotes")
-        how = f"from {Path(d2lnotes.__file__).parent}" + ("" if installed == d2lnotes.__version__ else
-                                                          f" (pip has {installed} on record)")
-    except importlib.metadata.PackageNotFoundError:
-        how = f"from {Path(d2lnotes.__file__).parent} (source tree, not installed with pip)"
+    how = f"from {Path(d2lnotes.__file__).parent}"
+    if not floors:
+        how += " (source tree, not installed with pip: the version floors were not checked)"
     findings.append(Finding("d2lnotes", f"{d2lnotes.__version__} {how}"))
     old = installed_versions(("d2l",))["d2l"]
     findings.append(Finding("d2l", "not installed (not needed: the chapters use `import d2lnotes as d2l`)"
@@ -205,7 +201,10 @@ def describe_device(gpu_names: Sequence[str], cuda_build: str | None, mps: bool,
 
 def check_device() -> Finding:
     """Return the device finding for this machine (never a problem: the course runs on a CPU)."""
-    import torch
+    try:
+        import torch
+    except Exception as e:  # noqa: BLE001 - the torch finding says what to do
+        return Finding("device", f"unknown: torch does not import ({type(e).__name__}); see the torch line")
 
     gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] \
         if torch.cuda.is_available() else []
@@ -214,7 +213,7 @@ def check_device() -> Finding:
 
 
 def describe_plots(backend: str, mode: str, has_display: bool, requested: str = "") -> Finding:
-    """Return the plots finding from the backend's name, ``d2lnotes.plotting.display_mode`` of a figure, and $MPLBACKEND."""
+    """Return the plots finding from the backend's name, ``plotting.display_mode`` of a figure, and $MPLBACKEND."""
     if mode == "notebook":
         found = "live plots show in this notebook (updated in place)"
     elif mode == "gui":
@@ -243,13 +242,19 @@ def _has_display() -> bool:
 
 def check_plots() -> Finding:
     """Create (and close) one figure the way the first plot of a script would, and describe how it can be shown."""
-    import matplotlib
-    import matplotlib.pyplot as plt
-
-    from d2lnotes.plotting import display_mode
-
     requested = os.environ.get("MPLBACKEND", "").strip()
     try:
+        import matplotlib
+    except ImportError as e:  # not installed or broken: the matplotlib finding says what to do
+        return Finding("plots", f"unknown: matplotlib does not import ({type(e).__name__}); see the matplotlib line")
+    except Exception:  # noqa: BLE001, S110 - e.g. an invalid $MPLBACKEND: reported below, where a figure is made
+        pass
+    try:
+        import matplotlib
+        import matplotlib.pyplot as plt
+
+        from d2lnotes.plotting import display_mode
+
         fig = plt.figure()  # loads the backend as a script's first figure does; nothing is shown
         try:
             mode = display_mode(fig)
@@ -357,8 +362,21 @@ def check_data(config: FetchConfig | None = None) -> list[Finding]:
 
 
 def diagnose(config: FetchConfig | None = None) -> list[Finding]:
-    """Return every finding: packages, device, plots, data (config: where the data is; default the real place)."""
-    return [*check_packages(), check_device(), check_plots(), *check_data(config)]
+    """Return every finding: packages, device, plots, data (config: where the data is; default the real place).
+
+    A check that fails in a way nobody foresaw becomes a finding too: the doctor never ends in a traceback.
+    """
+    checks = [("packages", check_packages), ("device", check_device), ("plots", check_plots),
+              ("data", lambda: check_data(config))]
+    findings: list[Finding] = []
+    for name, check in checks:
+        try:
+            found = check()
+        except Exception as e:  # noqa: BLE001 - reported, with the way to get help
+            found = Finding(name, "the check itself failed", f"{type(e).__name__}: {e}",
+                            f"{_pip_install('-r', 'requirements.txt')}  (reinstall the course's packages)")
+        findings += found if isinstance(found, list) else [found]
+    return findings
 
 
 def exit_status(findings: Sequence[Finding]) -> int:

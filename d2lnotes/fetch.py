@@ -67,7 +67,7 @@ _MB = 1e6
 class FashionMNISTUnavailable(RuntimeError):
     """No source could provide a verified copy of a Fashion-MNIST file; the message lists each source and why."""
 
-    def __init__(self, name: str, tried: Sequence[str], raw: Path, unwritable: str | None = None):
+    def __init__(self, name: str, tried: Sequence[str], raw: Path, unwritable: str | None = None) -> None:
         self.name, self.tried, self.raw, self.unwritable = name, list(tried), raw, unwritable
         lines = [f"Fashion-MNIST file '{name}' is not available."]
         if unwritable:
@@ -148,7 +148,8 @@ class FetchConfig:
 
     def needed_bytes(self) -> int:
         """Return the room the files need in the data dir: all of them decompressed plus the largest download."""
-        return sum(c.size for c in self.checksums.values()) + max(max_download_bytes(c) for c in self.checksums.values())
+        sizes = self.checksums.values()
+        return sum(c.size for c in sizes) + max(max_download_bytes(c) for c in sizes)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ __all__ = [
     "accuracy",
     "evaluate_accuracy",
     "optimize_step",
+    "learning_rate",
     "train_epoch_ch3",
     "train_ch3",
     "predict_ch3",
@@ -161,7 +162,7 @@ def _is_optimizer(updater: Updater) -> bool:
     return hasattr(updater, "zero_grad") and hasattr(updater, "step")
 
 
-def _learning_rate(updater: Updater) -> float | None:
+def learning_rate(updater: Updater) -> float | None:
     """Return the optimizer's (first) learning rate, or None when it cannot be read."""
     groups = getattr(updater, "param_groups", None)
     lr = groups[0].get("lr") if groups else getattr(updater, "lr", None)
@@ -187,7 +188,7 @@ def optimize_step(
     """
     mean = float(l.detach().mean()) if l.numel() > 1 else float(l.detach().reshape(()))
     if not math.isfinite(mean):
-        raise TrainingDiverged(mean, epoch, batch, _learning_rate(updater))
+        raise TrainingDiverged(mean, epoch, batch, learning_rate(updater))
     if grad_clip is not None:
         if params is None and hasattr(updater, "param_groups"):
             params = [p for group in updater.param_groups for p in group["params"]]

@@ -63,11 +63,11 @@ def _opener(read_timeout: float) -> urllib.request.OpenerDirector:
         return Timed
 
     class HTTP(urllib.request.HTTPHandler):
-        def http_open(self, req):  # noqa: ANN001, ANN201 - urllib hook
+        def http_open(self, req):  # noqa: ANN001, ANN202 - urllib hook
             return self.do_open(timed(http.client.HTTPConnection), req)
 
     class HTTPS(urllib.request.HTTPSHandler):
-        def https_open(self, req):  # noqa: ANN001, ANN201 - urllib hook
+        def https_open(self, req):  # noqa: ANN001, ANN202 - urllib hook
             return self.do_open(timed(http.client.HTTPSConnection), req, context=self._context)
 
     return urllib.request.build_opener(HTTP(), HTTPS())

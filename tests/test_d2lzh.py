@@ -100,7 +100,7 @@ def test_linear_regression_from_scratch_recovers_w_and_b():
     b = torch.zeros(1).requires_grad_()
     lr, num_epochs, batch_size = 0.03, 3, 10
     net, loss = d2l.linreg, d2l.squared_loss
-    for epoch in range(num_epochs):
+    for epoch in range(num_epochs):  # noqa: B007 - the book's loop, as written
         for X, y in d2l.data_iter(batch_size, features, labels):
             l = loss(net(X, w, b), y).sum()
             l.backward()

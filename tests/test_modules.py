@@ -1,4 +1,5 @@
-"""Tests for d2l 1.0's object API (d2lnotes.hyper, .modules, .models, .aliases), mostly programs written the book's way.
+"""Tests for d2l 1.0's object API (d2lnotes.d2l1: hyper, modules, models, aliases), mostly programs written the
+book's way.
 
 The real-data tests train on Fashion-MNIST from the Debian package (skipped when it is absent); the rest use
 synthetic data. Code that the book attaches with ``@d2l.add_to_class(d2l.Trainer)`` is attached to a subclass
@@ -22,7 +23,7 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 import d2lnotes as d2l  # noqa: E402
-from d2lnotes import modules  # noqa: E402
+from d2lnotes.d2l1 import modules  # noqa: E402
 from helpers import blobs  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -320,7 +321,7 @@ def test_fit_returns_and_keeps_the_per_epoch_means_the_model_reported():
     assert history[-1]["val_loss"] == pytest.approx(np.mean(losses))
     assert history[-1]["val_acc"] == pytest.approx(np.mean(accs)) and history[-1]["val_acc"] > 0.95
     with pytest.raises(AttributeError, match="columns: "):
-        history.test_acc
+        _ = history.test_acc
 
 
 def test_history_prints_as_a_table():

@@ -1,5 +1,7 @@
 """Tests for d2lnotes.numerics: the naive formulas break at extreme logits, the stable ones do not."""
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -133,3 +135,47 @@ def test_gradient_of_fused_cross_entropy_is_softmax_minus_one_hot():
     expected = F.softmax(EXTREME, dim=-1) - F.one_hot(LABELS, 3).double()
     torch.testing.assert_close(X.grad, expected)
     assert torch.isfinite(X.grad).all()
+
+
+# --- the edges the stability chapter is about: low precision, large offsets, infinities, empty rows ------------
+
+@pytest.mark.parametrize("dtype, offset, tol", [(torch.float32, 1e4, 1e-5), (torch.float32, 1e5, 1e-5),
+                                                (torch.float16, 1e4, 2e-3), (torch.float16, 6e4, 2e-3),
+                                                (torch.bfloat16, 1e4, 2e-2)])
+def test_log_softmax_and_cross_entropy_equal_torch_at_large_offsets_in_low_precision(dtype, offset, tol):
+    torch.manual_seed(0)
+    X = (torch.randn(8, 5) + offset).to(dtype)
+    y = torch.arange(8) % 5
+    torch.testing.assert_close(nx.log_softmax(X, dim=1).float(), F.log_softmax(X.float(), dim=1), atol=tol, rtol=0)
+    torch.testing.assert_close(nx.cross_entropy_from_logits(X, y).float(),
+                               F.cross_entropy(X.float(), y, reduction="none"), atol=tol, rtol=0)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_cross_entropy_of_equal_huge_logits_is_log_of_the_class_count(dtype):
+    X = torch.tensor([[1e4, 1e4, 1e4]], dtype=dtype)
+    assert float(nx.cross_entropy_from_logits(X, torch.tensor([0]))) == pytest.approx(math.log(3), abs=1e-2)
+    two = torch.tensor([[6e4, 6e4, 0.0]], dtype=torch.float16)
+    assert float(nx.cross_entropy_from_logits(two, torch.tensor([0]))) == pytest.approx(math.log(2), abs=1e-2)
+
+
+def test_infinite_logits_give_torchs_nan_and_inf_pattern():
+    inf = float("inf")
+    X = torch.tensor([[inf, 0.0, 0.0], [-inf, 0.0, 0.0], [-inf, -inf, -inf], [inf, -inf, 0.0]])
+    for ours, theirs in [(nx.log_softmax(X, dim=1), F.log_softmax(X, dim=1)),
+                         (nx.softmax_stable(X, dim=1), F.softmax(X, dim=1)),
+                         (nx.logsumexp(X, dim=1), torch.logsumexp(X, dim=1))]:
+        torch.testing.assert_close(ours, theirs, equal_nan=True)
+
+
+def test_empty_class_dimension_is_handled_like_torch():
+    X = torch.empty(3, 0)
+    assert nx.log_softmax(X, dim=1).shape == (3, 0) and nx.softmax_stable(X, dim=1).shape == (3, 0)
+    torch.testing.assert_close(nx.logsumexp(X, dim=1), torch.logsumexp(X, dim=1))
+
+
+def test_gradcheck_in_float64_at_a_large_offset():
+    X = (torch.randn(4, 6, dtype=torch.float64) * 3 + 1e4).requires_grad_()
+    y = torch.tensor([0, 5, 2, 3])
+    assert torch.autograd.gradcheck(lambda t: nx.cross_entropy_from_logits(t, y), (X,))
+    assert torch.autograd.gradcheck(lambda t: nx.log_softmax(t, dim=1), (X,))

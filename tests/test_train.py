@@ -1,7 +1,6 @@
 """Tests for d2lnotes.train: d2l's chapter-3 loop with the same meaning, plus history, divergence and device."""
 
 import math
-from pathlib import Path
 
 import matplotlib
 

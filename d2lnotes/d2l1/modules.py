@@ -6,11 +6,11 @@ Same names, call shapes and meaning as the book's package (d2l 1.0.3), on the co
   ``train_ch3`` takes (nan/inf check, optional clipping, optimizer step): one training core, not two;
 * ``DataModule.get_tensorloader`` batches with :class:`d2lnotes.data.TensorLoader`, the loader of
   ``load_data_fashion_mnist`` (in memory: a ``num_workers`` setting is kept but has nothing to do);
-* ``Module.plot`` draws on a :class:`d2lnotes.hyper.ProgressBoard`, which plots through ``Animator``.
+* ``Module.plot`` draws on a :class:`d2lnotes.d2l1.hyper.ProgressBoard`, which plots through ``Animator``.
 
 What the book's ``Trainer`` lacks: ``fit`` returns the per-epoch history (also kept as ``trainer.history``), stops
 with ``TrainingDiverged`` when the loss becomes nan or inf, and says so when ``num_gpus`` asks for a missing GPU.
-The book's concrete models and data (``LinearRegression``, ``FashionMNIST``, ...) are in :mod:`d2lnotes.models`.
+The book's concrete models and data (``LinearRegression``, ``FashionMNIST``, ...) are in :mod:`d2lnotes.d2l1.models`.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from d2lnotes.aliases import gpu
-from d2lnotes.aliases import num_gpus as count_gpus
+from d2lnotes.d2l1.aliases import gpu
+from d2lnotes.d2l1.aliases import num_gpus as count_gpus
 from d2lnotes.data import TensorLoader
 from d2lnotes.fetch import data_dir
-from d2lnotes.hyper import HyperParameters, ProgressBoard
-from d2lnotes.train import Timer, TrainingDiverged, _learning_rate, optimize_step
+from d2lnotes.d2l1.hyper import HyperParameters, ProgressBoard
+from d2lnotes.train import Timer, TrainingDiverged, learning_rate, optimize_step
 
 __all__ = ["Module", "Classifier", "DataModule", "Trainer", "FitHistory"]
 
@@ -220,7 +220,7 @@ class Trainer(HyperParameters):
         self.history = FitHistory()
         timer = Timer()
         try:
-            for self.epoch in range(self.max_epochs):
+            for self.epoch in range(self.max_epochs):  # noqa: B020 - the book's own loop
                 self._sums: dict[str, list[float]] = {}
                 timer.start()
                 self.fit_epoch()
@@ -229,7 +229,7 @@ class Trainer(HyperParameters):
                 self.history.append({"epoch": self.epoch + 1, **means, "seconds": seconds})
                 loss = means.get("train_loss", 0.0)
                 if not math.isfinite(loss):  # fit_epoch replaced by one without optimize_step's check
-                    raise TrainingDiverged(loss, self.epoch + 1, None, _learning_rate(self.optim))
+                    raise TrainingDiverged(loss, self.epoch + 1, None, learning_rate(self.optim))
         finally:
             self._sums = None
             board = getattr(model, "board", None)

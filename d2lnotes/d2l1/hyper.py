@@ -140,7 +140,7 @@ class ProgressBoard(HyperParameters):
 
         def config_axes() -> None:  # called by Animator.redraw after it plots the lines, before it shows them
             ax = anim.axes[0]
-            for i, (line, label) in enumerate(zip(ax.lines, self.data)):
+            for i, (line, _label) in enumerate(zip(ax.lines, self.data)):
                 linestyle, color = self._style(i)
                 line.set_linestyle(linestyle)
                 line.set_color(color)

@@ -1,4 +1,4 @@
-"""The models and data of d2l 1.0's chapters 3-4, built on :mod:`d2lnotes.modules` (same names and meaning).
+"""The models and data of d2l 1.0's chapters 3-4, built on :mod:`d2lnotes.d2l1.modules` (same names and meaning).
 
 ``SyntheticRegressionData``, ``LinearRegressionScratch`` with its ``SGD``, ``LinearRegression``,
 ``SoftmaxRegression`` and ``FashionMNIST``, which serves the verified, offline, in-memory tensors of
@@ -16,8 +16,8 @@ from torch.utils.data import TensorDataset
 
 from d2lnotes.data import TensorLoader, get_fashion_mnist_labels, load_fashion_mnist_tensors
 from d2lnotes.fetch import FetchConfig
-from d2lnotes.hyper import HyperParameters
-from d2lnotes.modules import Classifier, DataModule, Module
+from d2lnotes.d2l1.hyper import HyperParameters
+from d2lnotes.d2l1.modules import Classifier, DataModule, Module
 from d2lnotes.plotting import show_images
 
 __all__ = ["SyntheticRegressionData", "LinearRegressionScratch", "SGD", "LinearRegression", "SoftmaxRegression",
