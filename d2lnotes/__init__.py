@@ -27,6 +27,9 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     "d2lnotes.fetch": (
         "FashionMNISTUnavailable", "data_dir", "ensure_fashion_mnist", "fashion_mnist_root",
     ),
+    "d2lnotes.hub": (
+        "DATA_HUB", "DATA_URL", "download", "download_extract", "extract",
+    ),
     "d2lnotes.numerics": (
         "cross_entropy_from_logits", "cross_entropy_from_probs", "log_softmax", "logsumexp", "softmax_naive",
         "softmax_stable",
@@ -36,6 +39,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     ),
     "d2lnotes.train": (
         "Accumulator", "EpochStats", "History", "Timer", "TrainingDiverged", "accuracy", "evaluate_accuracy",
+        "evaluate_loss",
         "linreg", "optimize_step", "predict_ch3", "sgd", "squared_loss", "train_ch3", "train_epoch_ch3", "try_gpu",
     ),
     "d2lnotes.d2l1.aliases": (
@@ -59,7 +63,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
 }
 _MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
 #: The submodules, reachable as attributes too (``d2l.fetch.inspect_data_dir()``).
-_SUBMODULES = ("d2l1", "d2lzh", "data", "doctor", "fetch", "numerics", "plotting", "train", "transfer")
+_SUBMODULES = ("d2l1", "d2lzh", "data", "doctor", "fetch", "hub", "numerics", "plotting", "train", "transfer")
 __all__ = sorted(_MODULE_OF)
 
 

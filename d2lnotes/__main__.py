@@ -1,4 +1,4 @@
-"""Command line: ``python -m d2lnotes data download|info`` and ``python -m d2lnotes doctor``."""
+"""Command line: ``python -m d2lnotes data download|info|export ROOT`` and ``python -m d2lnotes doctor``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from d2lnotes.fetch import (FashionMNISTUnavailable, FetchConfig, ensure_fashion_mnist, inspect_data_dir, readiness,
                             system_copy_paths)
@@ -49,6 +50,30 @@ def info(config: FetchConfig | None = None) -> int:
     return 0 if ready else 1
 
 
+def export(root: str | os.PathLike, config: FetchConfig | None = None) -> int:
+    """Put verified, decompressed copies of the four files in ``root/FashionMNIST/raw``, where torchvision looks.
+
+    Afterwards ``torchvision.datasets.FashionMNIST(root, download=True)`` finds them and downloads nothing.
+    The files come from the data dir (fetched there first if needed). Returns the exit code.
+    """
+    cfg = config or FetchConfig()
+    target = Path(root).expanduser().absolute()
+    try:
+        ensure_fashion_mnist(cfg)  # the data dir first: the one place downloads go
+        exported = FetchConfig(root=target, system_dirs=(cfg.raw(), *cfg.system_dir_list()), mirrors=(),
+                               checksums=cfg.checksums, progress=cfg.progress)
+        records = ensure_fashion_mnist(exported)
+    except FashionMNISTUnavailable as e:
+        print(e, file=sys.stderr)
+        return 1
+    if any(r.path.parent != exported.raw() for r in records.values()):
+        print(f"cannot write into {exported.raw()}: choose a folder you can write", file=sys.stderr)
+        return 1
+    print(f"Fashion-MNIST is ready for torchvision in {exported.raw()}")
+    print(f"torchvision: torchvision.datasets.FashionMNIST(root={str(target)!r}, download=True) downloads nothing")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with argv (default: sys.argv[1:]) and return the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -65,8 +90,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     actions = data.add_subparsers(dest="action", required=True)
     actions.add_parser("download", help="find or download the four files and verify them (run before going offline)")
     actions.add_parser("info", help="show the data dir, each file's state, and the sources (changes nothing)")
+    to = actions.add_parser("export", help="copy the verified files to ROOT/FashionMNIST/raw for torchvision's "
+                                           "FashionMNIST(root=ROOT), e.g. ../data or ~/Datasets/FashionMNIST")
+    to.add_argument("root", help="the root= that the book's code passes to torchvision.datasets.FashionMNIST")
     commands.add_parser("doctor", help="diagnose the environment")
     args = parser.parse_args(argv)
+    if args.action == "export":
+        return export(args.root)
     return download() if args.action == "download" else info()
 
 

@@ -87,6 +87,11 @@ def load_fashion_mnist_tensors(train: bool = True, resize: int | Sequence[int] |
 class TensorLoader:
     """Iterate over same-length tensors in batches by index slicing; reshuffled every epoch if shuffle=True.
 
+    To code that inspects a ``DataLoader`` it looks like one: ``dataset`` (a ``TensorDataset`` on the same tensors),
+    ``batch_size``, ``shuffle``, ``drop_last`` and ``num_workers``. ``num_workers`` is kept as given and does
+    nothing: batches are cut in the main process, which for tensors in memory is the fastest way. Its iterators
+    also have the old ``.next()``.
+
     Shuffling draws ``torch.randperm`` from torch's global generator, so ``torch.manual_seed`` makes runs
     repeatable. Each batch is a new tensor: changing it in place leaves the data intact. Rows of CPU tensors are
     gathered with numpy's single-threaded ``take``: torch's multi-threaded gather of such small batches slows down
@@ -94,7 +99,7 @@ class TensorLoader:
     """
 
     def __init__(self, tensors: Sequence[torch.Tensor], batch_size: int, shuffle: bool = False,
-                 drop_last: bool = False) -> None:
+                 drop_last: bool = False, num_workers: int = 0) -> None:
         tensors = tuple(tensors)
         if not tensors or not all(isinstance(t, torch.Tensor) for t in tensors):
             raise TypeError(f"TensorLoader needs a sequence of tensors, got {tensors!r:.80}")
@@ -103,6 +108,12 @@ class TensorLoader:
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         self.tensors, self.batch_size, self.shuffle, self.drop_last = tensors, batch_size, shuffle, drop_last
+        self.num_workers = num_workers
+
+    @property
+    def dataset(self) -> data.TensorDataset:
+        """Return the examples as a ``TensorDataset`` over the same tensors: ``len`` and ``[i] -> (image, label)``."""
+        return data.TensorDataset(*self.tensors)
 
     @property
     def num_examples(self) -> int:
@@ -115,13 +126,35 @@ class TensorLoader:
         return n // b if self.drop_last else math.ceil(n / b)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
-        """Yield one epoch of batches, each a tuple with one slice per tensor."""
+        """Return an iterator over one epoch of batches, each a tuple with one slice per tensor."""
+        return _Batches(self._batches())
+
+    def _batches(self) -> Iterator[tuple[torch.Tensor, ...]]:
+        """Yield one epoch of batches."""
         b = self.batch_size
         order = torch.randperm(self.num_examples).numpy() if self.shuffle else None
         arrays = [_numpy_view(t) for t in self.tensors]
         for start in range(0, len(self) * b, b):
             rows = slice(start, start + b) if order is None else order[start:start + b]
             yield tuple(_take(t, a, rows) for t, a in zip(self.tensors, arrays))
+
+
+class _Batches:
+    """An epoch's iterator that also answers the pre-1.0 ``.next()`` (Dive-into-DL-PyTorch's ``iter(it).next()``)."""
+
+    def __init__(self, batches: Iterator[tuple[torch.Tensor, ...]]) -> None:
+        """Wrap the generator of one epoch's batches."""
+        self._batches = batches
+
+    def __iter__(self) -> _Batches:
+        """Return itself, like any iterator."""
+        return self
+
+    def __next__(self) -> tuple[torch.Tensor, ...]:
+        """Return the next batch."""
+        return next(self._batches)
+
+    next = __next__
 
 
 def _numpy_view(t: torch.Tensor) -> np.ndarray | None:

@@ -37,6 +37,7 @@ __all__ = [
     "Updater",
     "accuracy",
     "evaluate_accuracy",
+    "evaluate_loss",
     "optimize_step",
     "learning_rate",
     "train_epoch_ch3",
@@ -54,11 +55,15 @@ Net = Callable[[torch.Tensor], torch.Tensor]
 
 
 class TrainingDiverged(RuntimeError):
-    """Raised when the training loss becomes nan or inf; says where and what to try."""
+    """Raised when the training loss becomes nan or inf; says where and what to try.
+
+    ``history`` holds the epochs completed before it (``train_ch3`` and ``Trainer.fit`` fill it in).
+    """
 
     def __init__(self, loss: float, epoch: int | None, batch: int | None, lr: float | None) -> None:
         """Build the message from the bad loss, where it happened and the learning rate if known."""
         self.loss, self.epoch, self.batch, self.lr = loss, epoch, batch, lr
+        self.history: list = []
         where = ", ".join(
             f"{name} {value}" for name, value in (("epoch", epoch), ("batch", batch)) if value is not None
         )
@@ -78,8 +83,8 @@ class Accumulator:
         self.data = [0.0] * n
 
     def add(self, *args: float) -> None:
-        """Add one value to each total."""
-        self.data = [a + float(b) for a, b in zip(self.data, args)]
+        """Add one value to each total (tensors are read without their gradient)."""
+        self.data = [a + float(b.detach() if isinstance(b, torch.Tensor) else b) for a, b in zip(self.data, args)]
 
     def reset(self) -> None:
         """Set every total back to 0."""
@@ -141,6 +146,10 @@ def _device_of(net: Net, device: torch.device | str | None) -> torch.device | No
     return None
 
 
+_NO_BATCH = ("{what}: the data iterator yielded no batch; check the loader (an empty dataset, or an iterator that "
+             "was already used up: pass the loader itself, which starts afresh every epoch)")
+
+
 def evaluate_accuracy(
     net: Net, data_iter: Iterable, device: torch.device | str | None = None
 ) -> float:
@@ -154,6 +163,36 @@ def evaluate_accuracy(
             if device is not None:
                 X, y = X.to(device), y.to(device)
             metric.add(accuracy(net(X), y), y.numel())
+    if metric[1] == 0:
+        raise ValueError(_NO_BATCH.format(what="evaluate_accuracy"))
+    return metric[0] / metric[1]
+
+
+def evaluate_loss(net: Net, data_iter: Iterable, loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                  device: torch.device | str | None = None) -> float:
+    """Return the mean loss per example of ``net`` on ``data_iter`` (d2l's ``evaluate_loss``; no gradients).
+
+    Labels are reshaped like the output when they have as many elements (regression); a loss that returns a
+    scalar counts as the batch's mean.
+    """
+    if isinstance(net, nn.Module):
+        net.eval()
+    device = _device_of(net, device)
+    metric = Accumulator(2)  # sum of losses, examples
+    with torch.no_grad():
+        for X, y in data_iter:
+            if device is not None:
+                X, y = X.to(device), y.to(device)
+            out = net(X)
+            if y.numel() == out.numel():
+                y = y.reshape(out.shape)
+            l = loss(out, y)
+            if l.numel() > 1:
+                metric.add(float(l.sum()), l.numel())
+            else:
+                metric.add(float(l) * len(X), len(X))
+    if metric[1] == 0:
+        raise ValueError(_NO_BATCH.format(what="evaluate_loss"))
     return metric[0] / metric[1]
 
 
@@ -237,6 +276,8 @@ def train_epoch_ch3(
             l, updater, X.shape[0], params=params, grad_clip=grad_clip, epoch=epoch, batch=i + 1
         )
         metric.add(mean * n, accuracy(y_hat, y), n)
+    if metric[2] == 0:
+        raise ValueError(_NO_BATCH.format(what="train_epoch_ch3"))
     return metric[0] / metric[2], metric[1] / metric[2]
 
 
@@ -328,9 +369,15 @@ def train_ch3(
     timer = Timer()
     for epoch in range(1, num_epochs + 1):
         timer.start()
-        train_loss, train_acc = train_epoch_ch3(
-            net, train_iter, loss, updater, device=device, grad_clip=grad_clip, epoch=epoch
-        )
+        try:
+            train_loss, train_acc = train_epoch_ch3(
+                net, train_iter, loss, updater, device=device, grad_clip=grad_clip, epoch=epoch
+            )
+        except TrainingDiverged as err:
+            err.history = history  # the epochs before it stay reachable
+            if animator is not None:
+                animator.finish()
+            raise
         test_acc = evaluate_accuracy(net, test_iter, device)
         stats = EpochStats(epoch, train_loss, train_acc, test_acc, timer.stop())
         history.append(stats)

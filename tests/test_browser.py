@@ -41,7 +41,6 @@ if CHROMIUM is None:
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-BOOK_SOURCES = ("_config.yml", "_toc.yml", "intro.md", "chapters", "_ext")
 
 
 def toc_pages() -> list[str]:
@@ -53,20 +52,26 @@ def toc_pages() -> list[str]:
     return [f"{p}.html" for p in pages]
 
 
-def newest_source_mtime() -> float:
-    """Return the modification time of the newest file the book is built from."""
-    files = [ROOT / name for name in BOOK_SOURCES if (ROOT / name).is_file()]
-    files += [f for name in BOOK_SOURCES if (ROOT / name).is_dir() for f in (ROOT / name).rglob("*") if f.is_file()]
-    return max(f.stat().st_mtime for f in files)
+def page_sources(page: str) -> list[Path]:
+    """Return the files a toc page is built from: a chapter's notebook (its stored outputs), or the .md."""
+    stem = ROOT / page.removesuffix(".html")
+    return [p for p in (stem.with_suffix(".ipynb"), stem.with_suffix(".md")) if p.is_file()][:1]
 
 
 def current_build() -> Path | None:
-    """Return ``_build/html`` when it holds every toc page and is newer than every source, else None."""
+    """Return ``_build/html`` when every toc page is newer than its source and the book's settings, else None.
+
+    Sphinx builds incrementally: it rewrites the pages whose sources changed, and every page when a setting did.
+    """
     html = ROOT / "_build" / "html"
-    pages = [html / p for p in toc_pages()]
-    if not all(p.is_file() for p in pages):
+    pages = {p: html / p for p in toc_pages()}
+    if not all(f.is_file() for f in pages.values()):
         return None
-    return html if min(p.stat().st_mtime for p in pages) >= newest_source_mtime() else None
+    settings = [ROOT / "_config.yml", ROOT / "_toc.yml", *(ROOT / "_ext").glob("*.py")]
+    if max(f.stat().st_mtime for f in settings) > max(f.stat().st_mtime for f in pages.values()):
+        return None
+    stale = [p for p, f in pages.items() if any(s.stat().st_mtime > f.stat().st_mtime for s in page_sources(p))]
+    return None if stale else html
 
 
 @pytest.fixture(scope="module")

@@ -719,3 +719,17 @@ def test_mlp_the_books_way_reaches_the_books_accuracy(fashion_mnist, make):
     history = d2l.Trainer(max_epochs=2).fit(model, fashion_mnist)  # two epochs: it learns; chapter 09 trains to the end
     assert 0.85 <= history.train_loss[0] <= 1.3 and history.train_loss[1] < 0.7
     assert history[-1]["val_acc"] >= 0.70
+
+
+def test_fit_divergence_keeps_the_history_and_an_empty_loader_is_named():
+    class Exploding(LinearClassifier):
+        def training_step(self, batch):
+            loss = super().training_step(batch)
+            return loss * float("nan") if self.trainer.epoch >= 1 else loss
+
+    torch.manual_seed(0)
+    with pytest.raises(d2l.TrainingDiverged) as err:
+        d2l.Trainer(max_epochs=3).fit(Exploding(3, lr=0.1), Blobs())
+    assert [record["epoch"] for record in err.value.history] == [1]
+    with pytest.raises(ValueError, match="yielded no batch in epoch 1"):
+        d2l.Trainer(max_epochs=1).fit(LinearClassifier(3, lr=0.1), Blobs(num_train=0))

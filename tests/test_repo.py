@@ -61,7 +61,7 @@ def test_dependencies_use_floors_not_pins() -> None:
     assert not pinned, f"pinned requirements: {pinned}"
     assert "jupyter-book>=1,<2" in extras["book"]  # the one cap: the book is Jupyter Book 1
     lines = [ln.split("#")[0].strip() for ln in (ROOT / "requirements.txt").read_text().splitlines()]
-    assert [ln for ln in lines if ln] == ["-e .[book,test]"]
+    assert [ln for ln in lines if ln] == ["-e .[book,bookcode,test]"]
 
 
 def test_the_code_passes_the_linter() -> None:

@@ -401,3 +401,42 @@ def test_accuracy_counts_column_labels_without_broadcasting() -> None:
     y = torch.tensor([1, 0, 1, 1])
     assert d2l.accuracy(y_hat, y) == 3.0
     assert d2l.accuracy(y_hat, y.reshape(-1, 1)) == 3.0  # plain == would broadcast to 4x4 and count 8
+
+
+def test_divergence_keeps_the_history_of_the_epochs_before_it():
+    X, y = blobs(96)
+    calls = {"n": 0}
+
+    def loss(y_hat, y):  # finite for two epochs of 3 batches, then nan
+        calls["n"] += 1
+        l = nn.functional.cross_entropy(y_hat, y, reduction="none")
+        return l if calls["n"] <= 6 else l * float("nan")
+
+    net = nn.Sequential(nn.Linear(2, 3))
+    with pytest.raises(d2l.TrainingDiverged) as err:
+        d2l.train_ch3(net, batches(X, y, 32), batches(X, y, 32), loss, 5, torch.optim.SGD(net.parameters(), lr=0.1),
+                      animate=False)
+    assert err.value.epoch == 3 and [s.epoch for s in err.value.history] == [1, 2]
+    assert isinstance(err.value.history, d2l.History)
+
+
+@pytest.mark.parametrize("call", ["evaluate_accuracy", "train_epoch_ch3", "train_ch3"])
+def test_an_empty_loader_says_it_yielded_no_batch(call):
+    net = nn.Sequential(nn.Linear(2, 3))
+    sgd = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss = nn.CrossEntropyLoss(reduction="none")
+    run = {"evaluate_accuracy": lambda: d2l.evaluate_accuracy(net, []),
+           "train_epoch_ch3": lambda: d2l.train_epoch_ch3(net, [], loss, sgd),
+           "train_ch3": lambda: d2l.train_ch3(net, [], [], loss, 1, sgd, animate=False)}[call]
+    with pytest.raises(ValueError, match="yielded no batch"):
+        run()
+
+
+def test_a_loss_that_requires_grad_leaves_no_torch_warning(recwarn):
+    X, y = blobs(64)
+    net = nn.Sequential(nn.Linear(2, 3))
+    metric = d2l.Accumulator(1)
+    metric.add(nn.functional.cross_entropy(net(X), y))  # a learner's loss tensor, still attached to the graph
+    d2l.train_ch3(net, batches(X, y, 32), batches(X, y, 32), nn.CrossEntropyLoss(), 1,
+                  torch.optim.SGD(net.parameters(), lr=0.1), animate=False)
+    assert [str(w.message) for w in recwarn] == []

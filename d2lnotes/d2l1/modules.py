@@ -117,7 +117,7 @@ class DataModule(HyperParameters):
                          indices: slice | Sequence[int] = slice(0, None)) -> TensorLoader:
         """Return a loader over rows ``indices`` of ``tensors`` in batches of ``self.batch_size``, shuffled if train."""
         tensors = tuple(a[indices] for a in tensors)
-        return TensorLoader(tensors, self.batch_size, shuffle=train)
+        return TensorLoader(tensors, self.batch_size, shuffle=train, num_workers=getattr(self, "num_workers", 0))
 
 
 class FitHistory(list):
@@ -223,13 +223,20 @@ class Trainer(HyperParameters):
             for self.epoch in range(self.max_epochs):  # noqa: B020 - the book's own loop
                 self._sums: dict[str, list[float]] = {}
                 timer.start()
+                batches_before = self.train_batch_idx
                 self.fit_epoch()
+                if self.train_batch_idx == batches_before:
+                    raise ValueError(f"Trainer.fit: the training loader yielded no batch in epoch {self.epoch + 1}; "
+                                     "check the DataModule (an empty dataset, or a loader that cannot start afresh)")
                 seconds = timer.stop()
                 means = {name: total / count for name, (total, count) in self._sums.items()}
                 self.history.append({"epoch": self.epoch + 1, **means, "seconds": seconds})
                 loss = means.get("train_loss", 0.0)
                 if not math.isfinite(loss):  # fit_epoch replaced by one without optimize_step's check
                     raise TrainingDiverged(loss, self.epoch + 1, None, learning_rate(self.optim))
+        except TrainingDiverged as err:
+            err.history = self.history  # the epochs before it stay reachable
+            raise
         finally:
             self._sums = None
             board = getattr(model, "board", None)

@@ -1,0 +1,157 @@
+"""The books' own chapter 2-4 code, written the way those books write it, with only the import line changed.
+
+Each test is a small program in the style of one book (d2l-zh / d2l 0.17, d2l-en / d2l 1.0, Dive-into-DL-PyTorch)
+for one of the calls that used to stop such code; files are served on 127.0.0.1, never fetched from the internet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import socket
+import zipfile
+
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+import d2lnotes as d2l
+from d2lnotes.__main__ import export
+from d2lnotes.fetch import DownloadFailed
+
+HOUSES = "Id,MSSubClass,LotArea,SalePrice\n1,60,8450,208500\n2,20,9600,181500\n3,60,11250,223500\n"
+
+
+def sha1(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()
+
+
+def zipped(name: str, text: str) -> bytes:
+    """Return a zip archive holding one file ``name`` with ``text``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def hub(mirror, monkeypatch):
+    """Serve a house-price CSV and a zipped folder under /d2l-data/, registered in DATA_HUB the d2l 0.17 way."""
+    csv, archive = HOUSES.encode(), zipped("house_tiny/data.csv", HOUSES)
+    mirror.files["/d2l-data/kaggle_house_pred_train.csv"] = csv
+    mirror.files["/d2l-data/house_tiny.zip"] = archive
+    monkeypatch.setitem(d2l.DATA_HUB, "kaggle_house_train",
+                        (mirror.url("/d2l-data/") + "kaggle_house_pred_train.csv", sha1(csv)))
+    monkeypatch.setitem(d2l.DATA_HUB, "house_tiny", (mirror.url("/d2l-data/") + "house_tiny.zip", sha1(archive)))
+    return mirror
+
+
+def test_d2l_0_17_kaggle_download_reads_with_pandas_and_is_not_fetched_twice(hub, data_root):
+    train_data = pd.read_csv(d2l.download("kaggle_house_train"))
+    assert train_data.shape == (3, 4) and list(train_data.iloc[0:2, [0, 1, 2, -1]].SalePrice) == [208500, 181500]
+    d2l.download("kaggle_house_train")  # already there, its sha1 matches: no second request
+    assert [p for p, _ in hub.requests] == ["/d2l-data/kaggle_house_pred_train.csv"]
+    assert os.path.dirname(d2l.download("kaggle_house_train")) == str(data_root)
+
+
+def test_d2l_0_17_download_extract_returns_the_extracted_folder(hub, data_root, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    data_dir = d2l.download_extract("house_tiny")
+    assert pd.read_csv(os.path.join(data_dir, "data.csv")).shape == (3, 4)
+
+
+def test_d2l_1_0_download_of_a_url_into_a_folder_with_a_sha1(hub, tmp_path):
+    url = hub.url("/d2l-data/") + "house_tiny.zip"
+    fname = d2l.download(url, str(tmp_path / "data"), sha1(hub.files["/d2l-data/house_tiny.zip"]))
+    assert fname == str(tmp_path / "data" / "house_tiny.zip")
+    d2l.extract(fname)
+    assert (tmp_path / "data" / "house_tiny" / "data.csv").read_text() == HOUSES
+
+
+def test_a_file_whose_sha1_does_not_match_is_refused(hub, tmp_path):
+    url = hub.url("/d2l-data/") + "kaggle_house_pred_train.csv"
+    with pytest.raises(DownloadFailed, match="sha1 is [0-9a-f]{40}, expected 0{40}"):
+        d2l.download(url, tmp_path, "0" * 40)
+    assert [p.name for p in tmp_path.iterdir()] == [".locks"]  # nothing half-written left behind
+
+
+def test_offline_the_error_names_the_url_and_where_to_put_the_file(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/kaggle_house_pred_test.csv"
+    with pytest.raises(DownloadFailed) as err:
+        d2l.download(url, tmp_path)
+    assert str(err.value).startswith(f"Cannot download {url}: cannot connect")
+    assert str(tmp_path / "kaggle_house_pred_test.csv") in str(err.value)
+    (tmp_path / "kaggle_house_pred_test.csv").write_text(HOUSES)  # placed by hand: used as it is
+    assert d2l.download(url, tmp_path) == str(tmp_path / "kaggle_house_pred_test.csv")
+
+
+def test_an_unknown_name_says_how_to_register_it(data_root):
+    with pytest.raises(KeyError, match=r"DATA_HUB\[name\] = \(url, sha1\)"):
+        d2l.download("no_such_dataset")
+
+
+def test_d2l_0_17_evaluate_loss_of_a_regression_like_the_weight_decay_section():
+    torch.manual_seed(0)
+    true_w, true_b = torch.ones((20, 1)) * 0.01, 0.05
+    test_data = d2l.synthetic_data(true_w, true_b, 100)
+    test_iter = d2l.load_array(test_data, 5, is_train=False)
+    net = nn.Sequential(nn.Linear(20, 1))
+    loss = nn.MSELoss(reduction="none")
+    X, y = test_data
+    with torch.no_grad():
+        expected = float(((net(X) - y) ** 2).mean())
+    assert d2l.evaluate_loss(net, test_iter, loss) == pytest.approx(expected, rel=1e-5)
+    assert d2l.evaluate_loss(net, test_iter, nn.MSELoss()) == pytest.approx(expected, rel=1e-5)  # a mean-reduced loss
+    with pytest.raises(ValueError, match="yielded no batch"):
+        d2l.evaluate_loss(net, [], loss)
+
+
+def test_dive_into_dl_iter_next_and_dataloader_attributes_of_the_fast_loader():
+    import d2lnotes.d2lzh as d2lzh
+
+    features, labels = torch.randn(10, 3), torch.arange(10)
+    train_iter = d2l.TensorLoader((features, labels), 4, shuffle=True)
+    X, y = iter(train_iter).next()  # Dive-into-DL-PyTorch 3.6
+    assert X.shape == (4, 3)
+    assert len(train_iter.dataset) == 10 and train_iter.batch_size == 4 and train_iter.num_workers == 0
+    assert not train_iter.drop_last
+    feature, label = train_iter.dataset[3]
+    assert torch.equal(feature, features[3]) and int(label) == 3
+    assert d2lzh.evaluate_accuracy(train_iter, lambda X: torch.zeros(len(X), 10)) == pytest.approx(0.1)
+
+
+@pytest.mark.needs_data
+def test_d2l_1_0_set_num_workers_shows_on_the_dataloader(fashion_mnist_256, real_data_dir, monkeypatch):
+    monkeypatch.setenv("D2LNOTES_DATA", str(real_data_dir))
+
+    class FashionMNIST(d2l.FashionMNIST):
+        pass
+
+    @d2l.add_to_class(FashionMNIST)
+    def set_num_workers(self, num):
+        self.num_workers = num
+
+    data = FashionMNIST(batch_size=256)
+    data.set_num_workers(2)
+    loader = data.train_dataloader()
+    assert loader.num_workers == 2 and loader.batch_size == 256 and len(loader.dataset) == 60000
+
+
+@pytest.mark.needs_data
+def test_torchvision_download_true_succeeds_offline_after_export(real_config, tmp_path, capsys):
+    import torchvision
+    from torchvision import transforms
+
+    root = tmp_path / "Datasets" / "FashionMNIST"  # Dive-into-DL-PyTorch's root; d2l-zh uses "../data"
+    assert export(root, real_config) == 0
+    assert "downloads nothing" in capsys.readouterr().out
+    mnist_train = torchvision.datasets.FashionMNIST(root=str(root), train=True, download=True,
+                                                    transform=transforms.ToTensor())
+    mnist_test = torchvision.datasets.FashionMNIST(root=str(root), train=False, download=True,
+                                                   transform=transforms.ToTensor())
+    assert (len(mnist_train), len(mnist_test)) == (60000, 10000) and mnist_train[0][0].shape == (1, 28, 28)
