@@ -310,7 +310,7 @@ def _install(src: Path, dest: Path, checksum: Checksum) -> str | None:
             os.unlink(tmp)  # our own temporary copy, never the source
 
 
-def _move_aside(path: Path, problem: str) -> str:
+def move_aside(path: Path, problem: str) -> str:
     """Rename a file that failed verification to <name>.corrupt (replacing an older one), warn, return a note."""
     dest = path.with_name(path.name + ".corrupt")
     try:
@@ -353,7 +353,7 @@ def verified_system_copy(config: FetchConfig, name: str) -> Path | None:
 
 
 @contextlib.contextmanager
-def _file_lock(locks: Path, name: str, where: Path) -> Iterator[None]:
+def file_lock(locks: Path, name: str, where: Path) -> Iterator[None]:
     """Hold the lock (in folder ``locks``) that lets one process at a time fetch ``name`` into ``where``.
 
     A process that has to wait says so on stderr, then goes on once the other has finished.
@@ -435,7 +435,7 @@ def ensure_file(name: str, config: FetchConfig | None = None, *,
     if unwritable:
         return _read_in_place(name, cfg, unwritable)
     raw.mkdir(parents=True, exist_ok=True)
-    with _file_lock(raw.parent / ".locks", name, raw):
+    with file_lock(raw.parent / ".locks", name, raw):
         _remove_leftovers(raw, name)
         try:
             return _fetch_into_data_dir(name, cfg, set() if skip_mirrors is None else skip_mirrors)
@@ -455,13 +455,13 @@ def _fetch_into_data_dir(name: str, cfg: FetchConfig, skip_mirrors: set[str]) ->
     if problem is None:
         return FileRecord(name, target, "data dir", str(target))
     if target.exists() or target.is_symlink():
-        problem = _move_aside(target, problem)
+        problem = move_aside(target, problem)
     tried.append(f"data dir {target}: {problem}")
     placed = raw / f"{name}.gz"
     if placed.is_file():
         if (problem := _install(placed, target, checksum)) is None:
             return FileRecord(name, target, "data dir", str(placed))
-        tried.append(f"data dir {placed}: {_move_aside(placed, problem)}")
+        tried.append(f"data dir {placed}: {move_aside(placed, problem)}")
     # 2. system dataset directories
     for folder in cfg.system_dir_list():
         candidates = system_copy_paths(folder, name)
@@ -563,73 +563,3 @@ def readiness(config: FetchConfig | None = None) -> tuple[bool, str]:
             "the first load copies it into the data dir"
         return True, f"ready (system copy; {how})"
     return False, "not ready; run `python -m d2lnotes data download`"
-
-
-# --- any file by URL (d2l's data hub uses this) ----------------------------------------------------------------
-
-class DownloadFailed(RuntimeError):
-    """A file could not be downloaded; the message names the URL, why, and where to put the file by hand."""
-
-    def __init__(self, url: str, target: Path, reason: str) -> None:
-        """Build the message from the URL, the path the file should have, and why it failed."""
-        self.url, self.target, self.reason = url, Path(target), reason
-        super().__init__(
-            f"Cannot download {url}: {reason}.\n"
-            f"Without network, get the file from any copy and put it here, then run the code again:\n"
-            f"    {target}")
-
-    def __reduce__(self):  # noqa: ANN204 - lets the error cross process boundaries (pickle)
-        return type(self), (self.url, self.target, self.reason)
-
-
-def sha1_of(path: Path) -> str:
-    """Return the sha1 hex digest of a file's bytes."""
-    digest = hashlib.sha1(usedforsecurity=False)
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def fetch_url(url: str, folder: Path, *, sha1: str | None = None, max_bytes: int = 4 * 10**9,
-              limits: transfer.Limits | None = None, progress: bool = True) -> Path:
-    """Return the path of ``url``'s file in ``folder``, downloading it unless a copy there verifies.
-
-    A copy verifies when its sha1 matches ``sha1`` (any copy, when no sha1 is given). A copy that does not is
-    renamed ``.corrupt``. Raises ``DownloadFailed`` when the file cannot be had.
-    """
-    folder = Path(folder)
-    name = urllib.parse.urlsplit(url).path.rstrip("/").split("/")[-1] if not mirror_problem(url) else ""
-    target = folder / (name or "download")
-    if not name:
-        raise DownloadFailed(url, target, f"not a usable URL ({mirror_problem(url) or 'no file name'})")
-    if target.is_file() and (sha1 is None or sha1_of(target) == sha1):
-        return target
-    if unwritable := writable_problem(folder):
-        raise DownloadFailed(url, target, f"the folder cannot be written ({unwritable})")
-    folder.mkdir(parents=True, exist_ok=True)
-    with _file_lock(folder / ".locks", name, folder):
-        if target.is_file() and (sha1 is None or sha1_of(target) == sha1):
-            return target  # another process fetched it while we waited
-        if target.is_file():
-            _move_aside(target, f"sha1 {sha1_of(target)}, expected {sha1}")
-        part = folder / f"{name}.part"
-        for fresh in (False, True):
-            try:
-                transfer.download(url, part, max_bytes, limits or transfer.Limits(), progress=progress)
-            except transfer.ResumeRefused:
-                part.unlink(missing_ok=True)
-                continue
-            except transfer.WriteFailed as e:
-                part.unlink(missing_ok=True)
-                raise DownloadFailed(url, target, f"cannot write into {folder}: [Errno {e.errno}] {e.strerror}") \
-                    from None
-            except transfer.TransferFailed as e:
-                raise DownloadFailed(url, target, e.reason) from None
-            if sha1 is None or (got := sha1_of(part)) == sha1:
-                os.replace(part, target)
-                return target
-            part.unlink(missing_ok=True)
-            if fresh:
-                raise DownloadFailed(url, target, f"the file's sha1 is {got}, expected {sha1}")
-    raise DownloadFailed(url, target, "the server refused to send the file from its start")

@@ -2,9 +2,10 @@
 
 d2l 0.17 registers files by name, ``DATA_HUB[name] = (url, sha1)``, and calls ``download(name, cache_dir)``;
 d2l 1.0 calls ``download(url, folder, sha1_hash)``. The first argument says which: a name registered in
-``DATA_HUB``, or a URL. Either way the transfer is the package's verified one (``d2lnotes.fetch.fetch_url``:
-resumed, bounded in size and time, written atomically, one process at a time, checked against the sha1 when one
-is given) and the file lands in the folder the caller names, by default the data directory.
+``DATA_HUB``, or a URL. Either way the transfer is the package's verified one
+(``d2lnotes.downloads.fetch_url``: resumed, bounded in size and time, written atomically, one process at a time,
+checked against the sha1 when one is given) and the file lands in the folder the caller names, by default the
+data directory.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import tarfile
 import zipfile
 from pathlib import Path
 
-from d2lnotes.fetch import data_dir, fetch_url
+from d2lnotes.downloads import fetch_url
+from d2lnotes.fetch import data_dir
 
 __all__ = ["DATA_HUB", "DATA_URL", "download", "download_extract", "extract"]
 
@@ -29,7 +31,7 @@ def download(name_or_url: str, folder: str | os.PathLike | None = None, sha1_has
     """Download a ``DATA_HUB`` name (d2l 0.17) or a URL (d2l 1.0) into folder; return the file's path.
 
     A file already there whose sha1 matches (or any file there, when no sha1 is known) is used as it is.
-    Raises ``d2lnotes.fetch.DownloadFailed`` naming the URL and where to put the file by hand.
+    Raises ``d2lnotes.downloads.DownloadFailed`` naming the URL and where to put the file by hand.
     """
     if name_or_url in DATA_HUB:
         url, sha1 = DATA_HUB[name_or_url]

@@ -19,7 +19,7 @@ from torch import nn
 
 import d2lnotes as d2l
 from d2lnotes.__main__ import export
-from d2lnotes.fetch import DownloadFailed
+from d2lnotes.downloads import DownloadFailed
 
 HOUSES = "Id,MSSubClass,LotArea,SalePrice\n1,60,8450,208500\n2,20,9600,181500\n3,60,11250,223500\n"
 

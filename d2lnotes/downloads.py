@@ -1,0 +1,85 @@
+"""Any file by URL, verified by its sha1 when one is known: the transfer behind d2l's data hub (``d2lnotes.hub``).
+
+Like the Fashion-MNIST files, a download is resumed, bounded in size and time, written under a temporary name and
+renamed when complete, one process at a time; a copy already in place is used when it verifies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import urllib.parse
+from pathlib import Path
+
+from d2lnotes import transfer
+from d2lnotes.fetch import file_lock, mirror_problem, move_aside, writable_problem
+
+__all__ = ["DownloadFailed", "sha1_of", "fetch_url"]
+_CHUNK = 1 << 20
+
+class DownloadFailed(RuntimeError):
+    """A file could not be downloaded; the message names the URL, why, and where to put the file by hand."""
+
+    def __init__(self, url: str, target: Path, reason: str) -> None:
+        """Build the message from the URL, the path the file should have, and why it failed."""
+        self.url, self.target, self.reason = url, Path(target), reason
+        super().__init__(
+            f"Cannot download {url}: {reason}.\n"
+            f"Without network, get the file from any copy and put it here, then run the code again:\n"
+            f"    {target}")
+
+    def __reduce__(self):  # noqa: ANN204 - lets the error cross process boundaries (pickle)
+        return type(self), (self.url, self.target, self.reason)
+
+
+def sha1_of(path: Path) -> str:
+    """Return the sha1 hex digest of a file's bytes."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def fetch_url(url: str, folder: Path, *, sha1: str | None = None, max_bytes: int = 4 * 10**9,
+              limits: transfer.Limits | None = None, progress: bool = True) -> Path:
+    """Return the path of ``url``'s file in ``folder``, downloading it unless a copy there verifies.
+
+    A copy verifies when its sha1 matches ``sha1`` (any copy, when no sha1 is given). A copy that does not is
+    renamed ``.corrupt``. Raises ``DownloadFailed`` when the file cannot be had.
+    """
+    folder = Path(folder)
+    name = urllib.parse.urlsplit(url).path.rstrip("/").split("/")[-1] if not mirror_problem(url) else ""
+    target = folder / (name or "download")
+    if not name:
+        raise DownloadFailed(url, target, f"not a usable URL ({mirror_problem(url) or 'no file name'})")
+    if target.is_file() and (sha1 is None or sha1_of(target) == sha1):
+        return target
+    if unwritable := writable_problem(folder):
+        raise DownloadFailed(url, target, f"the folder cannot be written ({unwritable})")
+    folder.mkdir(parents=True, exist_ok=True)
+    with file_lock(folder / ".locks", name, folder):
+        if target.is_file() and (sha1 is None or sha1_of(target) == sha1):
+            return target  # another process fetched it while we waited
+        if target.is_file():
+            move_aside(target, f"sha1 {sha1_of(target)}, expected {sha1}")
+        part = folder / f"{name}.part"
+        for fresh in (False, True):
+            try:
+                transfer.download(url, part, max_bytes, limits or transfer.Limits(), progress=progress)
+            except transfer.ResumeRefused:
+                part.unlink(missing_ok=True)
+                continue
+            except transfer.WriteFailed as e:
+                part.unlink(missing_ok=True)
+                raise DownloadFailed(url, target, f"cannot write into {folder}: [Errno {e.errno}] {e.strerror}") \
+                    from None
+            except transfer.TransferFailed as e:
+                raise DownloadFailed(url, target, e.reason) from None
+            if sha1 is None or (got := sha1_of(part)) == sha1:
+                os.replace(part, target)
+                return target
+            part.unlink(missing_ok=True)
+            if fresh:
+                raise DownloadFailed(url, target, f"the file's sha1 is {got}, expected {sha1}")
+    raise DownloadFailed(url, target, "the server refused to send the file from its start")
