@@ -90,6 +90,10 @@ def test_doctor_reports_an_invalid_mplbackend_with_its_fix(tmp_path: Path) -> No
     assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
     assert "plots: matplotlib cannot create a figure:" in out and "fix: unset MPLBACKEND" in out
     assert "matplotlib: import matplotlib fails" not in out  # the package is fine; the setting is not
+    assert " 2 problems found: 1. plots: matplotlib cannot create a figure: ValueError:" in out
+    assert "'nonexistent_backend' is not a valid value for backend" in out
+    assert f"2. fashion-mnist: none of the 4 files is in {tmp_path / 'data' / 'FashionMNIST' / 'raw'}" in out
+    assert not (tmp_path / "data").exists()  # the doctor writes nothing
 
 
 @pytest.mark.slow  # builds a wheel and a venv
