@@ -32,7 +32,7 @@ import tempfile
 import urllib.parse
 import warnings
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -400,6 +400,24 @@ def _write_error(name: str, cfg: FetchConfig, err: OSError) -> DataDirWriteError
     return DataDirWriteError(name, raw, text, cfg.needed_bytes(), free)
 
 
+def _from_system_copies(name: str, cfg: FetchConfig, tried: list[str],
+                        take: Callable[[Path], tuple[str | None, Path]]) -> FileRecord | None:
+    """Return the record of the first system copy that ``take(path)`` accepts, noting every other one in ``tried``.
+
+    ``take`` returns (the problem, or None, and the path the file is then read from).
+    """
+    for folder in cfg.system_dir_list():
+        candidates = system_copy_paths(folder, name)
+        if not candidates:
+            tried.append(f"system dir {folder}: no {name}.gz there")
+        for path in candidates:
+            problem, readable = take(path)
+            if problem is None:
+                return FileRecord(name, readable, "system", str(path))
+            tried.append(f"system copy {path}: {problem}")
+    return None
+
+
 def _read_in_place(name: str, cfg: FetchConfig, unwritable: str) -> FileRecord:
     """Return a verified copy of ``name`` that can be read where it is, for a data dir that cannot be written."""
     checksum, raw = cfg.checksums[name], cfg.raw()
@@ -410,14 +428,8 @@ def _read_in_place(name: str, cfg: FetchConfig, unwritable: str) -> FileRecord:
             return FileRecord(name, path, "data dir", str(path))
         if path == target or path.exists():
             tried.append(f"data dir {path}: {problem}")
-    for folder in cfg.system_dir_list():
-        candidates = system_copy_paths(folder, name)
-        if not candidates:
-            tried.append(f"system dir {folder}: no {name}.gz there")
-        for path in candidates:
-            if (problem := verify_file(path, checksum)) is None:
-                return FileRecord(name, path, "system", str(path))
-            tried.append(f"system copy {path}: {problem}")
+    if (record := _from_system_copies(name, cfg, tried, lambda path: (verify_file(path, checksum), path))):
+        return record
     tried.append("mirrors: not tried, there is nowhere to save a download")
     raise FashionMNISTUnavailable(name, tried, raw, unwritable)
 
@@ -463,14 +475,8 @@ def _fetch_into_data_dir(name: str, cfg: FetchConfig, skip_mirrors: set[str]) ->
             return FileRecord(name, target, "data dir", str(placed))
         tried.append(f"data dir {placed}: {move_aside(placed, problem)}")
     # 2. system dataset directories
-    for folder in cfg.system_dir_list():
-        candidates = system_copy_paths(folder, name)
-        if not candidates:
-            tried.append(f"system dir {folder}: no {name}.gz there")
-        for path in candidates:
-            if (problem := _install(path, target, checksum)) is None:
-                return FileRecord(name, target, "system", str(path))
-            tried.append(f"system copy {path}: {problem}")
+    if (record := _from_system_copies(name, cfg, tried, lambda path: (_install(path, target, checksum), target))):
+        return record
     # 3. mirrors
     mirrors = cfg.mirror_list()
     for base in mirrors:
