@@ -53,33 +53,30 @@ def fetch_url(url: str, folder: Path, *, sha1: str | None = None, max_bytes: int
     target = folder / (name or "download")
     if not name:
         raise DownloadFailed(url, target, f"not a usable URL ({mirror_problem(url) or 'no file name'})")
-    if target.is_file() and (sha1 is None or sha1_of(target) == sha1):
+
+    def sha1_problem(path: Path) -> str | None:
+        """Return None when the file at path is the one wanted, else its sha1 against the expected one."""
+        got = sha1_of(path) if sha1 is not None else None
+        return None if got == sha1 else f"sha1 is {got}, expected {sha1}"
+
+    if target.is_file() and sha1_problem(target) is None:
         return target
     if unwritable := writable_problem(folder):
         raise DownloadFailed(url, target, f"the folder cannot be written ({unwritable})")
     folder.mkdir(parents=True, exist_ok=True)
     with file_lock(folder / ".locks", name, folder):
-        if target.is_file() and (sha1 is None or sha1_of(target) == sha1):
+        if target.is_file() and (problem := sha1_problem(target)) is None:
             return target  # another process fetched it while we waited
         if target.is_file():
-            move_aside(target, f"sha1 {sha1_of(target)}, expected {sha1}")
+            move_aside(target, problem)
         part = folder / f"{name}.part"
-        for fresh in (False, True):
-            try:
-                transfer.download(url, part, max_bytes, limits or transfer.Limits(), progress=progress)
-            except transfer.ResumeRefused:
-                part.unlink(missing_ok=True)
-                continue
-            except transfer.WriteFailed as e:
-                part.unlink(missing_ok=True)
-                raise DownloadFailed(url, target, f"cannot write into {folder}: [Errno {e.errno}] {e.strerror}") \
-                    from None
-            except transfer.TransferFailed as e:
-                raise DownloadFailed(url, target, e.reason) from None
-            if sha1 is None or (got := sha1_of(part)) == sha1:
-                os.replace(part, target)
-                return target
+        try:
+            transfer.download(url, part, max_bytes, limits or transfer.Limits(), progress=progress,
+                              accept=sha1_problem)
+        except transfer.WriteFailed as e:
             part.unlink(missing_ok=True)
-            if fresh:
-                raise DownloadFailed(url, target, f"the file's sha1 is {got}, expected {sha1}")
-    raise DownloadFailed(url, target, "the server refused to send the file from its start")
+            raise DownloadFailed(url, target, f"cannot write into {folder}: [Errno {e.errno}] {e.strerror}") from None
+        except transfer.TransferFailed as e:
+            raise DownloadFailed(url, target, e.reason) from None
+        os.replace(part, target)
+    return target

@@ -496,30 +496,15 @@ def _fetch_into_data_dir(name: str, cfg: FetchConfig, skip_mirrors: set[str]) ->
 
 
 def _download_and_install(url: str, part: Path, target: Path, cfg: FetchConfig) -> tuple[str | None, bool]:
-    """Download url into part and install it as target; return (None or the problem, whether the mirror was slow).
-
-    A resume that the server refuses, or whose result does not verify, is retried once from byte 0.
-    """
+    """Download url into part and install it as target; return (None or the problem, whether the mirror was slow)."""
     checksum = cfg.checksums[target.name]
-    for fresh in (False, True):
-        if fresh:
-            part.unlink(missing_ok=True)
-        resumed = part.is_file() and not part.is_symlink() and part.stat().st_size > 0
-        try:
-            transfer.download(url, part, max_download_bytes(checksum), cfg.limits(), progress=cfg.progress)
-        except transfer.ResumeRefused as e:
-            if fresh:
-                return e.reason, False
-            continue
-        except transfer.TransferFailed as e:
-            return e.reason, e.slow
-        if (problem := _install(part, target, checksum)) is None:
-            part.unlink(missing_ok=True)
-            return None, False
-        if not (resumed and not fresh):
-            part.unlink(missing_ok=True)
-            return f"downloaded file {problem}; discarded", False
-    return "the server sent a file that does not verify, twice", False
+    try:
+        transfer.download(url, part, max_download_bytes(checksum), cfg.limits(), progress=cfg.progress,
+                          accept=lambda p: _install(p, target, checksum))
+    except transfer.TransferFailed as e:
+        return e.reason, e.slow
+    part.unlink(missing_ok=True)
+    return None, False
 
 
 def ensure_fashion_mnist(config: FetchConfig | None = None,

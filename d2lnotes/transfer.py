@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +49,7 @@ class WriteFailed(OSError):
     """Writing the partial file failed (full disk, quota, read-only or broken file system, permission)."""
 
 
-class ResumeRefused(TransferFailed):
+class _ResumeRefused(TransferFailed):
     """The server would not continue the partial file (HTTP 416): start again from byte 0."""
 
 
@@ -96,13 +97,35 @@ def open_part(part: Path, append: bool) -> int:
     return fd
 
 
-def download(url: str, part: Path, max_bytes: int, limits: Limits = Limits(), *, progress: bool = True) -> None:
-    """Download ``url`` into ``part``, continuing what ``part`` already holds; return when the server sent it all.
+def download(url: str, part: Path, max_bytes: int, limits: Limits = Limits(), *, progress: bool = True,
+             accept: Callable[[Path], str | None] | None = None) -> None:
+    """Download ``url`` into ``part``, continuing what ``part`` already holds; return once ``accept`` takes it.
 
-    Raises ``TransferFailed`` (``slow=True`` for a stall or trickle), ``ResumeRefused`` for a 416 answer to a
-    resume, and ``WriteFailed`` when ``part`` cannot be written. A body longer than ``max_bytes`` (announced or
-    sent) is refused and ``part`` removed.
+    ``accept(part)`` is called with the finished file and returns None when it takes it, else why not. When a
+    resume is refused (HTTP 416), or a resumed file is not accepted (its old bytes did not belong to this one), the
+    file is fetched once more from byte 0; a fresh file that is not accepted is removed. Raises ``TransferFailed``
+    (``slow=True`` for a stall or trickle) and ``WriteFailed`` when ``part`` cannot be written. A body longer than
+    ``max_bytes`` (announced or sent) is refused and ``part`` removed.
     """
+    for fresh in (False, True):
+        if fresh:
+            part.unlink(missing_ok=True)
+        resumed = part.is_file() and not part.is_symlink() and part.stat().st_size > 0
+        try:
+            _download(url, part, max_bytes, limits, progress)
+        except _ResumeRefused:
+            continue
+        problem = accept(part) if accept is not None else None
+        if problem is None:
+            return
+        if not resumed:
+            part.unlink(missing_ok=True)
+            raise TransferFailed(f"downloaded file {problem}; discarded")
+    raise TransferFailed("the server refused to send the file from its start")
+
+
+def _download(url: str, part: Path, max_bytes: int, limits: Limits, progress: bool) -> None:
+    """Download ``url`` into ``part`` (resuming, retrying broken connections); raise ``_ResumeRefused`` on a 416."""
     opener = _opener(limits.read_timeout)
     started, attempt = time.monotonic(), 0
     while True:
@@ -112,7 +135,7 @@ def download(url: str, part: Path, max_bytes: int, limits: Limits = Limits(), *,
             return
         except urllib.error.HTTPError as e:
             if e.code == 416 and have:
-                raise ResumeRefused(f"HTTP 416: the server refused to resume at byte {have:,}") from e
+                raise _ResumeRefused(f"HTTP 416: the server refused to resume at byte {have:,}") from e
             if e.code < 500 and e.code not in (408, 429):  # 404 and the like do not heal: no retry
                 raise TransferFailed(f"HTTP {e.code} {e.reason}") from e
             error: Exception = e
