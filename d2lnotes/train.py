@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from typing import Any, Callable, Iterable, NamedTuple, Union
+from typing import Any, Callable, Iterable, NamedTuple, Sequence, Union
 
 import numpy as np
 import torch
@@ -342,11 +342,13 @@ def train_ch3(
     plot_path: str | os.PathLike | None = None,
     grad_clip: float | None = None,
     verbose: bool | None = None,
+    ylim: Sequence[float] | None = (0.3, 0.9),
 ) -> History:
     """Train ``net`` for ``num_epochs``, plotting loss and accuracies, and return the per-epoch History.
 
     ``device`` moves each batch (and a module ``net``) there; ``animate=False``
-    turns the plot off; ``plot_path`` saves the final figure there. ``verbose``
+    turns the plot off; ``plot_path`` saves the final figure there; ``ylim`` is
+    the plot's y range (d2l's 0.3 to 0.9; None fits the curves). ``verbose``
     prints one line per epoch; by default only when the plot cannot be seen live
     (a non-interactive backend such as Agg). Raises ``TrainingDiverged`` when the
     loss becomes nan or inf.
@@ -358,7 +360,7 @@ def train_ch3(
         animator = Animator(
             xlabel="epoch",
             xlim=[1, num_epochs],
-            ylim=[0.3, 0.9],
+            ylim=ylim,
             legend=["train loss", "train acc", "test acc"],
             save_path=plot_path,
             live=animate,
