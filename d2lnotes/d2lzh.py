@@ -17,6 +17,9 @@ by :mod:`d2lnotes.plotting`. What differs from the book, on purpose:
 * ``load_data_fashion_mnist`` starts no worker processes and reads ``root`` first, without writing there;
 * ``sgd`` also zeroes the gradients (the book's loops zero them again, which is harmless).
 
+Training states the book's convention on the core's step contract (``book_convention``: back-propagate
+``loss(y_hat, y).sum()``, step with the book's ``sgd`` as ``BookSGD`` or the given optimizer).
+
 The main namespace (``import d2lnotes as d2l``) keeps d2l's own signatures; nothing is guessed from argument types.
 """
 
@@ -36,7 +39,8 @@ from d2lnotes.fetch import FetchConfig, inspect_data_dir, raw_dir
 from d2lnotes.plotting import plot as _plot
 from d2lnotes.plotting import plt, show_images, use_svg_display
 from d2lnotes.plotting import set_figsize as _set_figsize
-from d2lnotes.train import EpochStats, History, Timer, linreg, sgd, squared_loss, train_epoch_ch3
+from d2lnotes.train import (BatchUpdate, Convention, EpochStats, History, Step, Timer, linreg, mean_per_example, sgd,
+                            squared_loss, train_epoch)
 from d2lnotes.train import evaluate_accuracy as _evaluate_accuracy
 
 __all__ = [
@@ -135,63 +139,37 @@ def evaluate_accuracy(data_iter: Iterable, net: Callable[..., torch.Tensor]) -> 
     return acc
 
 
-class _BookStep:
-    """The book's update, run by the core's ``optimize_step`` after it back-propagates one batch.
+class BookSGD:
+    """The book's ``sgd(params, lr, batch_size)`` as a ``Step``, with the ``batch_size`` given to ``train_ch3``."""
 
-    The book back-propagates ``loss(y_hat, y).sum()``, then calls ``sgd(params, lr, batch_size)`` with the
-    ``batch_size`` given to ``train_ch3`` (or ``optimizer.step()``). The core back-propagates the sum of an
-    unreduced loss, or ``n`` times a scalar loss (taken as the batch mean), and reports the mean per example.
-    ``loss`` gives the core a loss with the true mean (a ``reduction='sum'`` loss is divided by ``n``) and notes
-    whether the core's gradient is ``n`` times the book's; ``__call__`` divides that out, then steps.
+    def __init__(self, params: Sequence[torch.Tensor], lr: float, batch_size: int) -> None:
+        """Keep the parameters, the learning rate and the book's batch size."""
+        self.params, self.lr, self.batch_size = list(params), lr, batch_size
+
+    def zero_grad(self) -> None:
+        """Zero the gradients, as the book does before each backward pass."""
+        for p in self.params:
+            if p.grad is not None:
+                p.grad.zero_()
+
+    def step(self) -> None:
+        """Update like the book: ``param -= lr * grad / batch_size``."""
+        sgd(self.params, self.lr, self.batch_size)
+
+
+def book_convention(loss: Loss, step: Step) -> Convention:
+    """Return the book's convention: back-propagate ``loss(y_hat, y).sum()``, then ``step``.
+
+    The reported loss is the mean per example: of an unreduced loss, of a ``reduction='sum'`` loss (divided by the
+    batch size), or a scalar loss's own value (taken as the mean).
     """
+    summed = getattr(loss, "reduction", None) == "sum"
 
-    def __init__(self, loss: Loss, batch_size: int, params: Sequence[torch.Tensor] | None, lr: float | None,
-                 optimizer: torch.optim.Optimizer | None) -> None:
-        """Keep the loss, the book's batch size and either (params, lr) or the optimizer."""
-        self._loss, self.batch_size, self.optimizer, self._lr = loss, batch_size, optimizer, lr
-        if optimizer is not None:
-            self.params = [p for group in optimizer.param_groups for p in group["params"]]
-        else:
-            self.params = list(params or [])
-        self._grad_factor = 1
+    def convention(l: torch.Tensor, n: int) -> BatchUpdate:
+        mean = float(l.detach()) / n if summed else mean_per_example(l)
+        return BatchUpdate(l.sum(), mean, step)
 
-    @property
-    def lr(self) -> float | None:
-        """Return the learning rate (read by the core's divergence message)."""
-        return self.optimizer.param_groups[0]["lr"] if self.optimizer is not None else self._lr
-
-    def loss(self, y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Return the batch's loss as the core expects it: unreduced, or a scalar equal to the mean."""
-        l = self._loss(y_hat, y)
-        if l.numel() > 1:  # unreduced: the core back-propagates l.sum(), as the book does
-            self._grad_factor = 1
-            return l
-        if getattr(self._loss, "reduction", None) == "sum":  # the core back-propagates n * (S / n) = S
-            self._grad_factor = 1
-            return l / y.shape[0]
-        self._grad_factor = y.shape[0]  # a mean M: the core back-propagates n * M, the book M
-        return l
-
-    def clear_grads(self) -> None:
-        """Clear the gradients, as the book does before each backward pass."""
-        if self.optimizer is not None:
-            self.optimizer.zero_grad()
-        else:
-            for p in self.params:
-                if p.grad is not None:
-                    p.grad.zero_()
-
-    def __call__(self, n: int) -> None:
-        """Step like the book, then clear the gradients for the next batch."""
-        if self._grad_factor != 1:
-            for p in self.params:
-                if p.grad is not None:
-                    p.grad.div_(self._grad_factor)
-        if self.optimizer is not None:
-            self.optimizer.step()
-        else:
-            sgd(self.params, self._lr, self.batch_size)  # zeroes the gradients too
-        self.clear_grads()
+    return convention
 
 
 def train_ch3(
@@ -224,12 +202,11 @@ def train_ch3(
             "train_ch3(net, train_iter, test_iter, loss, num_epochs, batch_size, [W, b], lr) or "
             "train_ch3(net, train_iter, test_iter, loss, num_epochs, batch_size, None, None, optimizer)"
         )
-    step = _BookStep(loss, batch_size, params, lr, optimizer)
-    step.clear_grads()
+    convention = book_convention(loss, optimizer if optimizer is not None else BookSGD(params, lr, batch_size))
     history, timer = History(), Timer()
     for epoch in range(1, num_epochs + 1):
         timer.start()
-        train_loss, train_acc = train_epoch_ch3(net, train_iter, step.loss, step, epoch=epoch)
+        train_loss, train_acc = train_epoch(net, train_iter, loss, convention, epoch=epoch)
         stats = EpochStats(epoch, train_loss, train_acc, evaluate_accuracy(test_iter, net), timer.stop())
         history.append(stats)
         print(stats, flush=True)

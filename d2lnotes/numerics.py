@@ -9,9 +9,12 @@ logits and in float16/bfloat16, with torch's nan pattern for rows holding inf.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 __all__ = [
+    "to_float",
     "softmax_naive",
     "softmax_stable",
     "logsumexp",
@@ -19,6 +22,11 @@ __all__ = [
     "cross_entropy_from_probs",
     "cross_entropy_from_logits",
 ]
+
+
+def to_float(value: Any) -> float:
+    """Return ``value`` (a Python or numpy number, or a one-element tensor, read without its gradient) as a float."""
+    return float(value.detach()) if isinstance(value, torch.Tensor) else float(value)
 
 
 def softmax_naive(X: torch.Tensor, dim: int = -1) -> torch.Tensor:

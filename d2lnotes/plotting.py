@@ -30,6 +30,8 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from d2lnotes.numerics import to_float
+
 __all__ = [
     "plt",
     "use_svg_display",
@@ -39,6 +41,7 @@ __all__ = [
     "show_images",
     "Animator",
     "display_mode",
+    "ipython_shell",
 ]
 
 #: Salt for the ids in SVG output, so that the same figure gives the same SVG text.
@@ -48,11 +51,7 @@ SVG_HASHSALT = "d2lnotes"
 def use_svg_display() -> None:
     """Show notebook figures as SVG, with no date and fixed ids so that re-runs give identical output."""
     plt.rcParams["svg.hashsalt"] = SVG_HASHSALT
-    try:
-        from IPython import get_ipython
-    except ImportError:  # plain Python without IPython: nothing to configure
-        return
-    if get_ipython() is None:
+    if ipython_shell() is None:  # plain Python: nothing to configure
         return
     from matplotlib_inline.backend_inline import set_matplotlib_formats
 
@@ -171,14 +170,18 @@ def show_images(
     return axes
 
 
-def _in_kernel() -> bool:
-    """Return True when running inside a Jupyter kernel (notebook, JupyterLab, VS Code)."""
+def ipython_shell() -> Any:
+    """Return the running IPython shell (a terminal or a Jupyter kernel), or None in plain Python."""
     try:
         from IPython import get_ipython
     except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
+        return None
+    return get_ipython()
+
+
+def _in_kernel() -> bool:
+    """Return True when running inside a Jupyter kernel (notebook, JupyterLab, VS Code)."""
+    return getattr(ipython_shell(), "kernel", None) is not None
 
 
 def display_mode(fig: Figure) -> str:
@@ -191,11 +194,6 @@ def display_mode(fig: Figure) -> str:
     if any(name in backend for name in ("ipympl", "widget", "nbagg", "notebook")):
         return "widget"
     return "static"
-
-
-def _scalar(v: Any) -> Any:
-    """Return ``v`` as a float if it is a tensor (detached), else unchanged."""
-    return float(v.detach()) if isinstance(v, torch.Tensor) else v
 
 
 class Animator:
@@ -217,15 +215,26 @@ class Animator:
         *,
         save_path: str | os.PathLike | None = None,
         live: bool = True,
+        fig: Figure | None = None,
+        axes: Axes | None = None,
     ) -> None:
-        """Create the figure; ``finish()`` saves it to ``save_path`` if given; ``live=False`` never shows it."""
-        self.fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False)
-        self.axes: list[Axes] = list(axes.flat)
+        """Create the figure, or draw on ``axes`` (or the current axes of ``fig``) if given.
+
+        ``finish()`` saves the figure to ``save_path`` if given; ``live=False`` never shows it. The labels,
+        limits, scales and ``legend`` are attributes that ``config_axes`` applies at every redraw.
+        """
+        if axes is not None or fig is not None:
+            self.fig = axes.figure if axes is not None else fig
+            self.axes: list[Axes] = [axes if axes is not None else self.fig.gca()]
+        else:
+            self.fig, grid = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False)
+            self.axes = list(grid.flat)
         self.mode = display_mode(self.fig) if live else "off"
         if self.mode in ("notebook", "off"):
             # Shown through our own display handle, or never: keep pyplot from showing it at cell end.
             plt.close(self.fig)
-        self._axes_config = (xlabel, ylabel, xlim, ylim, xscale, yscale, legend or [])
+        self.xlabel, self.ylabel, self.xlim, self.ylim = xlabel, ylabel, xlim, ylim
+        self.xscale, self.yscale, self.legend = xscale, yscale, list(legend or [])
         self.X: list[list[Any]] | None = None
         self.Y: list[list[Any]] | None = None
         self.fmts = fmts
@@ -234,8 +243,8 @@ class Animator:
         self._window_shown = False
 
     def config_axes(self) -> None:
-        """Apply the labels, limits, scales and legend given at construction to the first axes."""
-        set_axes(self.axes[0], *self._axes_config)
+        """Apply the labels, limits, scales and legend to the first axes."""
+        set_axes(self.axes[0], self.xlabel, self.ylabel, self.xlim, self.ylim, self.xscale, self.yscale, self.legend)
 
     def add(self, x: Any, y: Any) -> None:
         """Append point(s) ``(x, y)`` (one per line; None skips a line) and refresh the figure if live."""
@@ -250,8 +259,8 @@ class Animator:
             self.Y = [[] for _ in range(n)]
         for i, (a, b) in enumerate(zip(x, y)):
             if a is not None and b is not None:
-                self.X[i].append(_scalar(a))
-                self.Y[i].append(_scalar(b))
+                self.X[i].append(to_float(a))
+                self.Y[i].append(to_float(b))
         self.redraw()
 
     def redraw(self) -> None:

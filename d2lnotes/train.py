@@ -1,17 +1,25 @@
-"""Training: d2l's chapter-3 loop (train_ch3 and its helpers) with a history, a divergence check and a device.
+"""Training: one optimisation step, one epoch loop and the history, with d2l's chapter-3 functions on top.
 
-One optimisation step lives in ``optimize_step``; ``train_epoch_ch3`` loops it
-over a data iterator and ``train_ch3`` loops epochs. Other training front-ends
-(d2l 1.0's ``Trainer``, Dive-into-DL-PyTorch's ``train_ch3``) call the same two
-functions instead of writing their own loop.
+The core knows no book. ``optimize_step(objective, step)`` checks the reported
+loss for nan/inf, zeroes the gradients, back-propagates ``objective`` (a scalar
+the caller chose), optionally clips, and calls ``step.step()`` without autograd;
+``step`` is a torch optimizer or anything with ``zero_grad()`` and ``step()``
+(the ``Step`` protocol). ``train_epoch`` loops that step over a data iterator,
+asking a *convention* what each batch back-propagates, reports and steps with.
 
-Conventions kept from d2l, so that the book's learning rates mean the same:
-with a torch optimizer the step back-propagates the *mean* loss of the batch;
-with a custom ``updater(batch_size)`` (like ``lambda n: sgd(params, lr, n)``)
-it back-propagates the *sum* and the updater divides by the batch size. A loss
-may be unreduced (``reduction='none'``, one value per example) or a scalar,
-which is taken to be the mean per example. The reported loss is always the
-mean per example.
+Each book states its convention on that contract:
+
+* d2l 0.17 (``train_epoch_ch3``, ``train_ch3``; ``d2l_convention``): a torch
+  optimizer steps on the *mean* loss of the batch; a custom
+  ``updater(batch_size)`` (like ``lambda n: sgd(params, lr, n)``) gets the *sum*
+  and divides by the batch size itself (``UpdaterStep``). A scalar loss is taken
+  to be the batch mean;
+* d2l 1.0 (``d2lnotes.d2l1.modules.Trainer``): the loss ``training_step``
+  returns, and the optimizer of ``configure_optimizers``;
+* Dive-into-DL-PyTorch (``d2lnotes.d2lzh.train_ch3``): ``loss(y_hat, y).sum()``
+  and the book's ``sgd(params, lr, batch_size)`` or optimizer.
+
+The reported loss is always the mean per example.
 """
 
 from __future__ import annotations
@@ -19,13 +27,14 @@ from __future__ import annotations
 import math
 import os
 import time
-from typing import Any, Callable, Iterable, NamedTuple, Sequence, Union
+from typing import Any, Callable, Iterable, NamedTuple, Protocol, Sequence, Union
 
 import numpy as np
 import torch
 from torch import nn
 
 from d2lnotes.data import get_fashion_mnist_labels
+from d2lnotes.numerics import to_float
 from d2lnotes.plotting import Animator, show_images
 
 __all__ = [
@@ -35,11 +44,18 @@ __all__ = [
     "EpochStats",
     "History",
     "Updater",
+    "Step",
+    "BatchUpdate",
+    "Convention",
+    "UpdaterStep",
+    "d2l_convention",
+    "train_epoch",
     "accuracy",
     "evaluate_accuracy",
     "evaluate_loss",
     "optimize_step",
     "learning_rate",
+    "mean_per_example",
     "train_epoch_ch3",
     "train_ch3",
     "predict_ch3",
@@ -49,9 +65,33 @@ __all__ = [
     "try_gpu",
 ]
 
-#: A torch optimizer (anything with ``zero_grad()`` and ``step()``) or a callable ``updater(batch_size)``.
-Updater = Union[torch.optim.Optimizer, Callable[[int], Any]]
 Net = Callable[[torch.Tensor], torch.Tensor]
+Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+class Step(Protocol):
+    """How the parameters are updated after a backward pass: a torch optimizer, or any object with these two."""
+
+    def zero_grad(self) -> None:
+        """Clear the gradients before the next backward pass."""
+
+    def step(self) -> None:
+        """Update the parameters from their gradients (``optimize_step`` calls it without autograd)."""
+
+
+class BatchUpdate(NamedTuple):
+    """What one batch does, in some book's convention: back-propagate ``objective``, report ``mean_loss``, ``step``."""
+
+    objective: torch.Tensor
+    mean_loss: float
+    step: Step
+
+
+#: A book's convention: (the batch's loss as the loss function returned it, batch size) -> BatchUpdate.
+Convention = Callable[[torch.Tensor, int], BatchUpdate]
+
+#: d2l 0.17's updater: a torch optimizer (anything with ``zero_grad()`` and ``step()``) or ``updater(batch_size)``.
+Updater = Union[Step, Callable[[int], Any]]
 
 
 class TrainingDiverged(RuntimeError):
@@ -84,7 +124,7 @@ class Accumulator:
 
     def add(self, *args: float) -> None:
         """Add one value to each total (tensors are read without their gradient)."""
-        self.data = [a + float(b.detach() if isinstance(b, torch.Tensor) else b) for a, b in zip(self.data, args)]
+        self.data = [a + to_float(b) for a, b in zip(self.data, args)]
 
     def reset(self) -> None:
         """Set every total back to 0."""
@@ -201,66 +241,74 @@ def _is_optimizer(updater: Updater) -> bool:
     return hasattr(updater, "zero_grad") and hasattr(updater, "step")
 
 
-def learning_rate(updater: Updater) -> float | None:
+def learning_rate(updater: Any) -> float | None:
     """Return the optimizer's (first) learning rate, or None when it cannot be read."""
     groups = getattr(updater, "param_groups", None)
     lr = groups[0].get("lr") if groups else getattr(updater, "lr", None)
     return float(lr) if isinstance(lr, (int, float)) else None
 
 
+def mean_per_example(l: torch.Tensor) -> float:
+    """Return the mean of an unreduced loss (one value per example), or the value of a scalar loss."""
+    return float(l.detach().mean())
+
+
 def optimize_step(
-    l: torch.Tensor,
-    updater: Updater,
-    batch_size: int,
+    objective: torch.Tensor,
+    step: Step,
     *,
+    mean_loss: float | None = None,
     params: Iterable[torch.Tensor] | None = None,
     grad_clip: float | None = None,
     epoch: int | None = None,
     batch: int | None = None,
 ) -> float:
-    """Back-propagate a batch's loss, update the parameters and return the mean loss per example.
+    """Take one optimisation step on ``objective`` (a scalar) and return the batch's mean loss per example.
 
-    ``l`` is the loss of one batch of ``batch_size`` examples, unreduced or its
-    mean. Raises ``TrainingDiverged`` (naming ``epoch``/``batch``) before any
-    update when it is nan or inf. ``grad_clip`` rescales the gradient to that
-    norm at most; it needs ``params`` unless ``updater`` is a torch optimizer.
+    In order: raise ``TrainingDiverged`` (naming ``epoch``/``batch``) if ``mean_loss`` (default: the value of
+    ``objective``) is nan or inf, before any update; ``step.zero_grad()``; ``objective.backward()``; rescale the
+    gradient to norm ``grad_clip`` at most (the parameters are ``params``, or a torch optimizer's own); then
+    ``step.step()`` without autograd.
     """
-    mean = float(l.detach().mean()) if l.numel() > 1 else float(l.detach().reshape(()))
+    if objective.ndim != 0:
+        raise ValueError(
+            f"optimize_step back-propagates one number, got a loss of shape {tuple(objective.shape)}: "
+            "reduce it first, e.g. l.mean() or l.sum()"
+        )
+    mean = float(objective.detach()) if mean_loss is None else mean_loss
     if not math.isfinite(mean):
-        raise TrainingDiverged(mean, epoch, batch, learning_rate(updater))
+        raise TrainingDiverged(mean, epoch, batch, learning_rate(step))
     if grad_clip is not None:
-        if params is None and hasattr(updater, "param_groups"):
-            params = [p for group in updater.param_groups for p in group["params"]]
+        if params is None and hasattr(step, "param_groups"):
+            params = [p for group in step.param_groups for p in group["params"]]
         if params is None:
             raise ValueError(
                 "grad_clip needs the parameters to clip: pass params=[W, b] (or net.parameters())"
             )
-    if _is_optimizer(updater):
-        updater.zero_grad()
-        l.mean().backward()
-    else:
-        (l.sum() if l.numel() > 1 else l.reshape(()) * batch_size).backward()
+    step.zero_grad()
+    objective.backward()
     if grad_clip is not None:
         nn.utils.clip_grad_norm_(list(params), grad_clip)
-    if _is_optimizer(updater):
-        updater.step()
-    else:
-        updater(batch_size)
+    with torch.no_grad():
+        step.step()
     return mean
 
 
-def train_epoch_ch3(
+def train_epoch(
     net: Net,
     train_iter: Iterable,
-    loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-    updater: Updater,
+    loss: Loss,
+    convention: Convention,
     *,
     device: torch.device | str | None = None,
     grad_clip: float | None = None,
     params: Iterable[torch.Tensor] | None = None,
     epoch: int | None = None,
 ) -> tuple[float, float]:
-    """Train ``net`` for one epoch and return (mean training loss per example, training accuracy)."""
+    """Train ``net`` for one epoch, one ``optimize_step`` per batch as ``convention`` says.
+
+    Returns (mean training loss per example, training accuracy).
+    """
     if isinstance(net, nn.Module):
         net.train()
     device = _device_of(net, device)
@@ -270,15 +318,63 @@ def train_epoch_ch3(
         if device is not None:
             X, y = X.to(device), y.to(device)
         y_hat = net(X)
-        l = loss(y_hat, y)
+        update = convention(loss(y_hat, y), X.shape[0])
+        mean = optimize_step(update.objective, update.step, mean_loss=update.mean_loss, params=params,
+                             grad_clip=grad_clip, epoch=epoch, batch=i + 1)
         n = y.numel()
-        mean = optimize_step(
-            l, updater, X.shape[0], params=params, grad_clip=grad_clip, epoch=epoch, batch=i + 1
-        )
         metric.add(mean * n, accuracy(y_hat, y), n)
     if metric[2] == 0:
-        raise ValueError(_NO_BATCH.format(what="train_epoch_ch3"))
+        raise ValueError(_NO_BATCH.format(what="train_epoch"))
     return metric[0] / metric[2], metric[1] / metric[2]
+
+
+class UpdaterStep:
+    """d2l 0.17's ``updater(batch_size)`` as a ``Step``: ``step()`` calls it with the batch size of the batch."""
+
+    def __init__(self, updater: Callable[[int], Any], batch_size: int) -> None:
+        """Keep the updater and the size of the batch it updates for."""
+        self.updater, self.batch_size = updater, batch_size
+
+    @property
+    def lr(self) -> float | None:
+        """Return the updater's ``lr`` attribute if it has one (read by the divergence message)."""
+        return learning_rate(self.updater)
+
+    def zero_grad(self) -> None:
+        """Do nothing: d2l's updaters (``sgd``) zero the gradients after each update."""
+
+    def step(self) -> None:
+        """Call ``updater(batch_size)``."""
+        self.updater(self.batch_size)
+
+
+def d2l_convention(updater: Updater) -> Convention:
+    """Return d2l 0.17's convention for ``updater``: a torch optimizer steps on the batch's mean loss;
+    ``updater(batch_size)`` on the sum (a scalar loss counts as the mean: times the batch size), dividing itself."""
+    if _is_optimizer(updater):
+        return lambda l, n: BatchUpdate(l.mean(), mean_per_example(l), updater)
+
+    def convention(l: torch.Tensor, n: int) -> BatchUpdate:
+        total = l.sum() if l.numel() > 1 else l.reshape(()) * n
+        return BatchUpdate(total, mean_per_example(l), UpdaterStep(updater, n))
+
+    return convention
+
+
+def train_epoch_ch3(
+    net: Net,
+    train_iter: Iterable,
+    loss: Loss,
+    updater: Updater,
+    *,
+    device: torch.device | str | None = None,
+    grad_clip: float | None = None,
+    params: Iterable[torch.Tensor] | None = None,
+    epoch: int | None = None,
+) -> tuple[float, float]:
+    """Train ``net`` for one epoch with d2l's ``updater`` and return (mean training loss, training accuracy)."""
+    return train_epoch(net, train_iter, loss, d2l_convention(updater), device=device, grad_clip=grad_clip,
+                       params=params, epoch=epoch)
 
 
 class EpochStats(NamedTuple):
@@ -298,29 +394,46 @@ class EpochStats(NamedTuple):
         )
 
 
+def _as_dict(record: Any) -> dict[str, Any]:
+    """Return a history record (an ``EpochStats`` or another named tuple, or a dict) as a dict."""
+    return record._asdict() if hasattr(record, "_asdict") else dict(record)
+
+
+def _cell(name: str, value: Any) -> str:
+    """Format one table cell: losses to 4 decimals, other floats (accuracies) to 3, None as blank."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4f}" if "loss" in name else f"{value:.3f}"
+    return str(value)
+
+
 class History(list):
-    """The list of ``EpochStats`` that ``train_ch3`` returns; prints as a table."""
+    """Per-epoch records: ``EpochStats`` from ``train_ch3``, dicts from d2l 1.0's ``Trainer.fit``.
 
-    @property
-    def train_loss(self) -> list[float]:
-        """Return the training loss of every epoch."""
-        return [s.train_loss for s in self]
+    A column is an attribute (``history.test_acc``: that value for every epoch); the history prints as a table,
+    one row per epoch, without the timings (they vary between runs).
+    """
 
-    @property
-    def train_acc(self) -> list[float]:
-        """Return the training accuracy of every epoch."""
-        return [s.train_acc for s in self]
+    def columns(self) -> list[str]:
+        """Return the column names, in the order they first appeared."""
+        return list(dict.fromkeys(k for record in self for k in _as_dict(record)))
 
-    @property
-    def test_acc(self) -> list[float]:
-        """Return the test accuracy of every epoch."""
-        return [s.test_acc for s in self]
+    def __getattr__(self, name: str) -> list[Any]:
+        """Return one column, e.g. ``history.train_loss``."""
+        if not name.startswith("_") and name in self.columns():
+            return [_as_dict(record).get(name) for record in self]
+        raise AttributeError(f"no column {name!r} in this history; columns: {self.columns()}")
 
     def __repr__(self) -> str:
-        """Return the history as a table, one row per epoch (timings left out: they vary between runs)."""
-        rows = ["epoch  train loss  train acc  test acc"]
-        rows += [f"{s.epoch:5d}  {s.train_loss:10.4f}  {s.train_acc:9.3f}  {s.test_acc:8.3f}" for s in self]
-        return "\n".join(rows)
+        """Return the history as a table, one row per epoch (timings left out)."""
+        cols = [c for c in self.columns() if c != "seconds"]
+        rows = [[_cell(c, _as_dict(record).get(c)) for c in cols] for record in self]
+        heads = [c.replace("_", " ") for c in cols]
+        widths = [max([len(h)] + [len(row[k]) for row in rows]) for k, h in enumerate(heads)]
+        lines = ["  ".join(h.rjust(w) for h, w in zip(heads, widths))]
+        lines += ["  ".join(cell.rjust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+        return "\n".join(lines)
 
     __str__ = __repr__
 

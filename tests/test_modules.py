@@ -20,6 +20,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from matplotlib.colors import to_rgba  # noqa: E402
 from torch import nn  # noqa: E402
 
 import d2lnotes as d2l  # noqa: E402
@@ -132,8 +133,8 @@ def test_progress_board_under_agg_draws_styled_labelled_lines_silently(capsys, r
     assert ax.get_xlabel() == 'x'
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ['sin', 'cos']
     (sin, cos) = ax.lines
-    assert (sin.get_linestyle(), sin.get_color(), len(sin.get_xdata())) == ('-', 'C0', 50)
-    assert (cos.get_linestyle(), cos.get_color(), len(cos.get_xdata())) == ('--', 'C1', 10)
+    assert (sin.get_linestyle(), to_rgba(sin.get_color()), len(sin.get_xdata())) == ('-', to_rgba('C0'), 50)
+    assert (cos.get_linestyle(), to_rgba(cos.get_color()), len(cos.get_xdata())) == ('--', to_rgba('C1'), 10)
     assert board.animator.mode == "static"
     assert capsys.readouterr() == ("", "")  # the book's board printed <Figure size 350x250 with 1 Axes> per point
     assert not recwarn.list
@@ -172,7 +173,7 @@ def test_progress_board_cycles_styles_beyond_four_lines():
     board = d2l.ProgressBoard()
     for i in range(5):
         board.draw(0, i, f'line{i}')
-    assert [line.get_color() for line in board.axes.lines] == ['C0', 'C1', 'C2', 'C3', 'C0']
+    assert [to_rgba(line.get_color()) for line in board.axes.lines] == [to_rgba(f'C{i}') for i in (0, 1, 2, 3, 0)]
 
 
 BOOK_SCRIPT = """\
@@ -267,7 +268,7 @@ def test_notebook_board_shows_one_live_figure_per_cell(executed_notebook):
     assert cells[2].outputs[0].text == "[50, 10]\n"  # every point was drawn by the end of the cell
     assert _kinds(cells[3]) == ["image", "text"]  # the board, then the returned history table
     table = cells[3].outputs[1]["data"]["text/plain"]
-    assert table.splitlines()[0].split() == ["epoch", "train_loss", "val_loss", "seconds"]
+    assert table.splitlines()[0] == "epoch  train loss  val loss"
     assert len(table.splitlines()) == 4
     assert _kinds(cells[4]) == ["image", "stdout"]  # a second fit draws in its own cell
     assert cells[4].outputs[1].text == "3\n"
@@ -324,14 +325,16 @@ def test_fit_returns_and_keeps_the_per_epoch_means_the_model_reported():
         _ = history.test_acc
 
 
-def test_history_prints_as_a_table():
+def test_history_prints_as_a_table_like_train_ch3s():
     h = modules.FitHistory([{"epoch": 1, "train_loss": 0.78561, "val_acc": 0.75, "seconds": 1.234},
                             {"epoch": 2, "train_loss": 0.5, "seconds": 1.0}])
-    assert repr(h).splitlines() == [
-        "  epoch  train_loss  val_acc  seconds",
-        "      1      0.7856   0.7500      1.2",
-        "      2      0.5000               1.0",
+    assert h.columns() == ["epoch", "train_loss", "val_acc", "seconds"] and h.seconds == [1.234, 1.0]
+    assert repr(h).splitlines() == [  # one printer for both: losses to 4 places, accuracies to 3, no timings
+        "epoch  train loss  val acc",
+        "    1      0.7856    0.750",
+        "    2      0.5000",
     ]
+    assert modules.FitHistory is d2l.History
 
 
 def test_the_board_gets_plot_train_per_epoch_points_per_epoch():

@@ -106,11 +106,11 @@ def test_evaluate_accuracy_with_a_module_uses_eval_mode_and_no_grad():
     assert not net.training  # like d2l, the module is left in eval mode
 
 
-# --- optimize_step -------------------------------------------------------------------------------------------
+# --- optimize_step and the conventions -------------------------------------------------------------------------
 
 
 def _step_result(reduction: str, use_optimizer: bool) -> tuple[float, list[float]]:
-    """One step of linear regression on fixed data; return (reported loss, parameters after)."""
+    """One d2l-0.17 step of linear regression on fixed data; return (reported loss, parameters after)."""
     X = torch.tensor([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5], [-2.0, 1.0]])
     y = torch.tensor([1.0, 0.0, 2.0, -1.0])
     net = nn.Linear(2, 1)
@@ -125,11 +125,12 @@ def _step_result(reduction: str, use_optimizer: bool) -> tuple[float, list[float
     else:
         def updater(batch_size):
             d2l.sgd(params, 0.1, batch_size)
-    mean = d2l.optimize_step(l, updater, len(X))
+    update = d2l.train.d2l_convention(updater)(l, len(X))
+    mean = d2l.optimize_step(update.objective, update.step, mean_loss=update.mean_loss)
     return mean, [p for param in params for p in param.detach().flatten().tolist()]
 
 
-def test_optimize_step_same_update_and_loss_for_optimizer_or_custom_updater_and_any_reduction():
+def test_d2l_convention_same_update_and_loss_for_optimizer_or_custom_updater_and_any_reduction():
     results = [_step_result(r, opt) for r in ("none", "mean") for opt in (True, False)]
     expected_loss = ((0.1 - 0.4 + 0.3 - 1) ** 2 + (0.3 + 0.2 + 0.3) ** 2 + (0.05 - 0.1 + 0.3 - 2) ** 2
                      + (-0.2 - 0.2 + 0.3 + 1) ** 2) / 4
@@ -139,12 +140,26 @@ def test_optimize_step_same_update_and_loss_for_optimizer_or_custom_updater_and_
     assert results[0][1] != [0.1, -0.2, 0.3]
 
 
+def test_d2l_convention_back_propagates_the_mean_for_an_optimizer_and_the_sum_for_an_updater():
+    l = torch.tensor([1.0, 2.0, 6.0])
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    by_optimizer = d2l.train.d2l_convention(opt)(l, 3)
+    assert float(by_optimizer.objective) == 3.0 and by_optimizer.mean_loss == 3.0 and by_optimizer.step is opt
+    sizes = []
+    by_updater = d2l.train.d2l_convention(sizes.append)(l, 3)
+    assert float(by_updater.objective) == 9.0 and by_updater.mean_loss == 3.0
+    by_updater.step.step()
+    assert sizes == [3]  # updater(batch_size)
+    scalar = d2l.train.d2l_convention(sizes.append)(torch.tensor(3.0), 3)  # a scalar loss counts as the mean
+    assert float(scalar.objective) == 9.0 and scalar.mean_loss == 3.0
+
+
 def test_optimize_step_raises_training_diverged_before_updating():
     w = torch.ones(2, requires_grad=True)
     opt = torch.optim.SGD([w], lr=3.0)
     l = (w * torch.tensor([float("nan"), 1.0])).sum()
     with pytest.raises(d2l.TrainingDiverged) as info:
-        d2l.optimize_step(l, opt, 4, epoch=2, batch=17)
+        d2l.optimize_step(l, opt, epoch=2, batch=17)
     message = str(info.value)
     assert "epoch 2, batch 17" in message and "nan" in message
     assert "lr=0.3 instead of lr=3" in message
@@ -153,22 +168,35 @@ def test_optimize_step_raises_training_diverged_before_updating():
     assert w.tolist() == [1.0, 1.0] and w.grad is None
 
 
+def test_optimize_step_checks_the_reported_mean_not_only_the_objective():
+    w = torch.ones(1, requires_grad=True)
+    with pytest.raises(d2l.TrainingDiverged):
+        d2l.optimize_step((w * 2).sum(), torch.optim.SGD([w], lr=0.1), mean_loss=float("inf"))
+    assert w.grad is None
+
+
+def test_optimize_step_refuses_an_unreduced_loss_with_what_to_do():
+    w = torch.ones(3, requires_grad=True)
+    with pytest.raises(ValueError, match=r"shape \(3,\).*l.mean\(\) or l.sum\(\)"):
+        d2l.optimize_step(w * 2, torch.optim.SGD([w], lr=0.1))
+
+
 def test_optimize_step_clips_the_gradient_norm():
     w = torch.zeros(2, requires_grad=True)
     target = torch.tensor([30.0, 40.0])
     opt = torch.optim.SGD([w], lr=1.0)
-    d2l.optimize_step(((w - target) ** 2).sum() / 2, opt, 1, grad_clip=1.0)  # gradient norm 50 -> 1
+    d2l.optimize_step(((w - target) ** 2).sum() / 2, opt, grad_clip=1.0)  # gradient norm 50 -> 1
     np.testing.assert_allclose(w.detach().numpy(), [0.6, 0.8], rtol=1e-4)
     v = torch.zeros(2, requires_grad=True)
+    step = d2l.train.UpdaterStep(lambda n: d2l.sgd([v], 1.0, n), 1)
     with pytest.raises(ValueError, match="params="):
-        d2l.optimize_step(((v - target) ** 2).sum(), lambda n: d2l.sgd([v], 1.0, n), 1, grad_clip=1.0)
-    d2l.optimize_step(((v - target) ** 2).sum() / 2, lambda n: d2l.sgd([v], 1.0, n), 1, grad_clip=1.0,
-                      params=[v])
+        d2l.optimize_step(((v - target) ** 2).sum(), step, grad_clip=1.0)
+    d2l.optimize_step(((v - target) ** 2).sum() / 2, step, grad_clip=1.0, params=[v])
     np.testing.assert_allclose(v.detach().numpy(), [0.6, 0.8], rtol=1e-4)
 
 
-def test_optimize_step_accepts_an_optimizer_look_alike():
-    class PlainSGD:  # d2l 1.0's from-scratch SGD: zero_grad() and step(), not a torch Optimizer
+def test_optimize_step_takes_any_step_and_runs_it_without_autograd():
+    class PlainSGD:  # d2l 1.0's from-scratch SGD: zero_grad() and step(), updating leaves in place
         def __init__(self, params, lr):
             self.params, self.lr = params, lr
 
@@ -178,16 +206,15 @@ def test_optimize_step_accepts_an_optimizer_look_alike():
                     p.grad.zero_()
 
         def step(self):
-            with torch.no_grad():
-                for p in self.params:
-                    p -= self.lr * p.grad
+            for p in self.params:
+                p -= self.lr * p.grad  # an in-place update of a leaf: allowed only without autograd
 
     w = torch.tensor([1.0], requires_grad=True)
     opt = PlainSGD([w], 0.5)
-    assert d2l.optimize_step((w * torch.tensor([2.0, 4.0])), opt, 2) == pytest.approx(3.0)
+    assert d2l.optimize_step((w * torch.tensor([2.0, 4.0])).mean(), opt) == pytest.approx(3.0)
     assert w.item() == pytest.approx(1.0 - 0.5 * 3.0)  # mean gradient
     with pytest.raises(d2l.TrainingDiverged, match="lr=0.05 instead of lr=0.5"):
-        d2l.optimize_step(w * float("inf"), opt, 1)
+        d2l.optimize_step((w * float("inf")).mean(), opt)
 
 
 # --- train_epoch_ch3 / train_ch3 -----------------------------------------------------------------------------

@@ -18,11 +18,11 @@ import time
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Sequence, TypeVar
 
-import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from d2lnotes.plotting import Animator, plt, set_axes
+from d2lnotes.numerics import to_float
+from d2lnotes.plotting import Animator, ipython_shell
 
 __all__ = ["add_to_class", "HyperParameters", "ProgressBoard"]
 
@@ -61,13 +61,6 @@ class Point(NamedTuple):
 
     x: float
     y: float
-
-
-def _number(v: Any) -> float:
-    """Return ``v`` (a Python number, a numpy scalar or a one-element tensor) as a float."""
-    if isinstance(v, torch.Tensor):
-        v = v.detach()
-    return float(v)
 
 
 class ProgressBoard(HyperParameters):
@@ -111,7 +104,7 @@ class ProgressBoard(HyperParameters):
         """Add point ``(x, y)`` to line ``label``; every ``every_n`` points, plot their mean as one point."""
         points = self.raw_points.setdefault(label, [])
         line = self.data.setdefault(label, [])
-        points.append(Point(_number(x), _number(y)))
+        points.append(Point(to_float(x), to_float(y)))
         if len(points) < every_n:
             return
         line.append(Point(sum(p.x for p in points) / len(points), sum(p.y for p in points) / len(points)))
@@ -124,29 +117,15 @@ class ProgressBoard(HyperParameters):
         return self.ls[i % len(self.ls)], self.colors[i % len(self.colors)]
 
     def _start(self) -> Animator:
-        """Create the Animator that shows this board (on ``fig``/``axes`` if they were given)."""
-        anim = Animator(figsize=self.figsize, live=self.display)
+        """Create the Animator that shows this board (on ``fig``/``axes`` if the caller set them)."""
         # fig/axes set by the caller (not those of this board's previous figure): draw there instead.
         axes = self.axes if self.axes is not None and self.axes.figure is not self._made else None
-        fig = axes.figure if axes is not None else self.fig if self.fig is not self._made else None
-        if fig is None:
+        fig = None if axes is not None or self.fig is self._made else self.fig
+        anim = Animator(self.xlabel, self.ylabel, xlim=self.xlim, ylim=self.ylim, xscale=self.xscale,
+                        yscale=self.yscale, figsize=self.figsize, live=self.display, fig=fig, axes=axes)
+        if fig is None and axes is None:
             self._made = anim.fig
-        else:
-            plt.close(anim.fig)
-            anim.fig, anim.axes = fig, [axes if axes is not None else fig.gca()]
-            if anim.mode in ("notebook", "off"):  # shown through the display handle, or never
-                plt.close(fig)
         self.fig, self.axes = anim.fig, anim.axes[0]  # like the book: board.fig is the figure drawn on
-
-        def config_axes() -> None:  # called by Animator.redraw after it plots the lines, before it shows them
-            ax = anim.axes[0]
-            for i, (line, _label) in enumerate(zip(ax.lines, self.data)):
-                linestyle, color = self._style(i)
-                line.set_linestyle(linestyle)
-                line.set_color(color)
-            set_axes(ax, self.xlabel, self.ylabel, self.xlim, self.ylim, self.xscale, self.yscale, list(self.data))
-
-        anim.config_axes = config_axes
         return anim
 
     def _redraw(self) -> None:
@@ -165,7 +144,9 @@ class ProgressBoard(HyperParameters):
         anim = self.animator
         anim.X = [[p.x for p in line] for line in self.data.values()]
         anim.Y = [[p.y for p in line] for line in self.data.values()]
-        anim.fmts = ["-"] * len(anim.X)
+        anim.fmts = [color + linestyle for linestyle, color in map(self._style, range(len(anim.X)))]
+        anim.legend = list(self.data)
+        anim.xlabel, anim.ylabel, anim.xlim, anim.ylim = self.xlabel, self.ylabel, self.xlim, self.ylim
         anim.redraw()
         self._pending = False
         self._shown_at = time.monotonic()
@@ -175,13 +156,13 @@ class ProgressBoard(HyperParameters):
         if self._pending:
             return
         self._pending = True
-        shell = _ipython()
+        shell = ipython_shell()
         if shell is not None:
             shell.events.register("post_run_cell", self._flush_at_cell_end)
 
     def _flush_at_cell_end(self, result: Any = None) -> None:
         """IPython callback: show the points not shown yet, once."""
-        shell = _ipython()
+        shell = ipython_shell()
         if shell is not None:
             shell.events.unregister("post_run_cell", self._flush_at_cell_end)
         self.flush()
@@ -202,12 +183,3 @@ class ProgressBoard(HyperParameters):
             return None
         anim.save_path = Path(self.save_path) if self.save_path is not None else None
         return anim.finish()
-
-
-def _ipython() -> Any:
-    """Return the running IPython shell, or None."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return None
-    return get_ipython()

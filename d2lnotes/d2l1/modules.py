@@ -3,7 +3,8 @@
 Same names, call shapes and meaning as the book's package (d2l 1.0.3), on the course's own parts:
 
 * ``Trainer.fit_epoch`` takes each optimisation step with :func:`d2lnotes.train.optimize_step`, the step
-  ``train_ch3`` takes (nan/inf check, optional clipping, optimizer step): one training core, not two;
+  ``train_ch3`` takes (nan/inf check, optional clipping, optimizer step), in this book's convention: it
+  back-propagates the loss ``training_step`` returns and steps the optimizer of ``configure_optimizers``;
 * ``DataModule.get_tensorloader`` batches with :class:`d2lnotes.data.TensorLoader`, the loader of
   ``load_data_fashion_mnist`` (in memory: a ``num_workers`` setting is kept but has nothing to do);
 * ``Module.plot`` draws on a :class:`d2lnotes.d2l1.hyper.ProgressBoard`, which plots through ``Animator``.
@@ -29,9 +30,10 @@ from d2lnotes.d2l1.aliases import num_gpus as count_gpus
 from d2lnotes.data import TensorLoader
 from d2lnotes.fetch import data_dir
 from d2lnotes.d2l1.hyper import HyperParameters, ProgressBoard
-from d2lnotes.train import Timer, TrainingDiverged, learning_rate, optimize_step
+from d2lnotes.numerics import to_float
+from d2lnotes.train import History, Timer, TrainingDiverged, learning_rate, optimize_step
 
-__all__ = ["Module", "Classifier", "DataModule", "Trainer", "FitHistory"]
+__all__ = ["Module", "Classifier", "DataModule", "Trainer", "TrainerStep", "FitHistory"]
 
 
 class Module(nn.Module, HyperParameters):
@@ -65,7 +67,7 @@ class Module(nn.Module, HyperParameters):
         else:
             x = trainer.epoch + 1
             n = trainer.num_val_batches / self.plot_valid_per_epoch
-        value = float(value.detach()) if isinstance(value, torch.Tensor) else float(value)
+        value = to_float(value)
         name = ("train_" if train else "val_") + key
         self.board.draw(x, value, name, every_n=int(n))
         if hasattr(trainer, "record"):
@@ -120,58 +122,37 @@ class DataModule(HyperParameters):
         return TensorLoader(tensors, self.batch_size, shuffle=train, num_workers=getattr(self, "num_workers", 0))
 
 
-class FitHistory(list):
-    """Per-epoch records of ``Trainer.fit``: dicts of epoch, the mean of each value the model plotted, seconds."""
-
-    def __getattr__(self, name: str) -> list[Any]:
-        """Return one column, e.g. ``history.val_acc``: that value for every epoch."""
-        if self and name in self[-1]:
-            return [record.get(name) for record in self]
-        raise AttributeError(f"no column {name!r} in this history; columns: {self.columns()}")
-
-    def columns(self) -> list[str]:
-        """Return the column names, in the order they first appeared."""
-        return list(dict.fromkeys(k for record in self for k in record))
-
-    def __repr__(self) -> str:
-        """Return the history as a table, one row per epoch."""
-        cols = self.columns()
-        widths = [max(len(c), 7) for c in cols]
-        rows = ["  ".join(c.rjust(w) for c, w in zip(cols, widths))]
-        for record in self:
-            cells = []
-            for c, w in zip(cols, widths):
-                v = record.get(c)
-                text = "" if v is None else f"{v:.1f}" if c == "seconds" else f"{v:.4f}" if isinstance(v, float) \
-                    else str(v)
-                cells.append(text.rjust(w))
-            rows.append("  ".join(cells))
-        return "\n".join(rows)
-
-    __str__ = __repr__
-
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        """Show the table in IPython and Jupyter."""
-        p.text(repr(self))
+#: The history ``Trainer.fit`` returns: the core's ``History``, with one dict per epoch.
+FitHistory = History
 
 
-class _Step:
-    """The trainer's optimizer as ``optimize_step`` uses it: steps without autograd, clipping first if asked."""
+class TrainerStep:
+    """The book's update after ``loss.backward()``, as a core ``Step``: clip if asked, then the optimizer's step.
+
+    ``zero_grad()`` and ``step()`` are the book's ``fit_epoch`` lines: ``optim.zero_grad()``; then
+    ``clip_gradients(gradient_clip_val, model)`` when ``gradient_clip_val > 0`` (a subclass's own
+    ``clip_gradients`` included) and ``optim.step()``.
+    """
 
     def __init__(self, trainer: Trainer) -> None:
+        """Keep the trainer whose optimizer, model and clipping setting the step uses."""
         self.trainer = trainer
 
-    def __getattr__(self, name: str) -> Any:  # param_groups or lr, read for error messages
-        return getattr(self.trainer.optim, name)
+    @property
+    def lr(self) -> float | None:
+        """Return the optimizer's learning rate (read by the divergence message)."""
+        return learning_rate(self.trainer.optim)
 
     def zero_grad(self) -> None:
+        """Zero the gradients through the optimizer."""
         self.trainer.optim.zero_grad()
 
     def step(self) -> None:
-        with torch.no_grad():  # the book's from-scratch SGD updates leaves in place
-            if self.trainer.gradient_clip_val > 0:
-                self.trainer.clip_gradients(self.trainer.gradient_clip_val, self.trainer.model)
-            self.trainer.optim.step()
+        """Clip the gradients if ``gradient_clip_val > 0``, then step the optimizer."""
+        trainer = self.trainer
+        if trainer.gradient_clip_val > 0:
+            trainer.clip_gradients(trainer.gradient_clip_val, trainer.model)
+        trainer.optim.step()
 
 
 class Trainer(HyperParameters):
@@ -188,7 +169,7 @@ class Trainer(HyperParameters):
                           "of PyTorch on a machine with an NVIDIA GPU (check with nvidia-smi); to silence this, "
                           f"pass num_gpus={available}.", stacklevel=2)
         self.gpus = [gpu(i) for i in range(min(num_gpus, available))]
-        self.history = FitHistory()
+        self.history = History()
 
     def prepare_data(self, data: DataModule) -> None:
         """Take the data's loaders and count their batches."""
@@ -205,7 +186,7 @@ class Trainer(HyperParameters):
             model.to(self.gpus[0])
         self.model = model
 
-    def fit(self, model: Module, data: DataModule) -> FitHistory:
+    def fit(self, model: Module, data: DataModule) -> History:
         """Train ``model`` on ``data`` for ``max_epochs`` and return the history (also ``self.history``).
 
         Each epoch's record holds the mean of every value the model plotted during it (``train_loss``, and for a
@@ -217,7 +198,7 @@ class Trainer(HyperParameters):
         self.epoch = 0
         self.train_batch_idx = 0
         self.val_batch_idx = 0
-        self.history = FitHistory()
+        self.history = History()
         timer = Timer()
         try:
             for self.epoch in range(self.max_epochs):  # noqa: B020 - the book's own loop
@@ -253,13 +234,16 @@ class Trainer(HyperParameters):
             total[1] += 1
 
     def fit_epoch(self) -> None:
-        """Train one epoch (one ``optimize_step`` per batch), then run the validation steps without gradients."""
+        """Train one epoch (one ``optimize_step`` per batch), then run the validation steps without gradients.
+
+        Each step back-propagates the loss ``training_step`` returns, then runs ``TrainerStep``: the book's
+        ``clip_gradients`` when ``gradient_clip_val`` is above 0, and ``self.optim.step()``.
+        """
         self.model.train()
-        step = _Step(self)
+        step = TrainerStep(self)
         for i, batch in enumerate(self.train_dataloader):
-            batch = self.prepare_batch(batch)
-            loss = self.model.training_step(batch)
-            optimize_step(loss, step, len(batch[-1]), epoch=self.epoch + 1, batch=i + 1)
+            loss = self.model.training_step(self.prepare_batch(batch))
+            optimize_step(loss, step, epoch=self.epoch + 1, batch=i + 1)
             self.train_batch_idx += 1
         if self.val_dataloader is None:
             return
