@@ -16,40 +16,27 @@ ensured (about 0.1 s for all four files). A file that fails is renamed ``<name>.
 deleted), a warning says so, and the next source is tried. Everything is written to a temporary name, then renamed;
 one process at a time fetches a file (a lock in ``FashionMNIST/.locks/``), the others wait and use its result. A
 failure to *write* (full disk, quota, read-only file system) stops with an error that says so: it never marks a
-file as corrupt. The HTTP transfer itself (resume, size cap, stall and trickle limits) is ``d2lnotes.transfer``.
+file as corrupt. The HTTP transfer itself (resume, size cap, stall and trickle limits) is ``d2lnotes.transfer``;
+checking, installing, locking and moving aside one file is ``d2lnotes.datafiles``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import gzip
-import hashlib
 import os
 import shutil
-import sys
-import tempfile
 import urllib.parse
 import warnings
-import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import BinaryIO
 
 import platformdirs
-from filelock import FileLock, Timeout
 
 from d2lnotes import transfer
-
-
-@dataclass(frozen=True)
-class Checksum:
-    """Size in bytes and md5 of a file's decompressed content."""
-
-    md5: str
-    size: int
+from d2lnotes.datafiles import (Checksum, file_lock, install_verified, move_aside, remove_leftovers, verify_file,
+                                writable_problem)
 
 
 CHECKSUMS: Mapping[str, Checksum] = MappingProxyType({
@@ -60,7 +47,6 @@ CHECKSUMS: Mapping[str, Checksum] = MappingProxyType({
 })
 SYSTEM_DIRS: tuple[Path, ...] = (Path("/usr/share/datasets/fashion-mnist"),)
 OFFICIAL_MIRRORS: tuple[str, ...] = ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",)
-_CHUNK = 1 << 20
 _MB = 1e6
 
 
@@ -230,114 +216,6 @@ def max_download_bytes(checksum: Checksum) -> int:
     return checksum.size + checksum.size // 100 + 4096
 
 
-def _is_gzip(path: Path) -> bool:
-    """Return True when the file starts with the gzip magic bytes."""
-    with open(path, "rb") as f:
-        return f.read(2) == b"\x1f\x8b"
-
-
-def _open_maybe_gzip(path: Path) -> BinaryIO:
-    """Open a file for reading, decompressing it when it is gzip-compressed."""
-    return gzip.open(path, "rb") if _is_gzip(path) else open(path, "rb")  # type: ignore[return-value]
-
-
-def _copy_checked(src: Path, checksum: Checksum, out: BinaryIO | None = None) -> str | None:
-    """Stream src's decompressed bytes (into out, if given) and return why they do not match, or None.
-
-    Any failure to *read* or decompress src is a problem with src; a failure to write into out raises
-    ``transfer.WriteFailed``.
-    """
-    md5, size = hashlib.md5(usedforsecurity=False), 0
-    try:
-        with _open_maybe_gzip(src) as f:
-            while chunk := f.read(_CHUNK):
-                md5.update(chunk)
-                size += len(chunk)
-                if size > checksum.size:
-                    return f"too long: more than the expected {checksum.size:,} bytes"
-                if out is not None:
-                    try:
-                        out.write(chunk)
-                    except OSError as e:
-                        raise transfer.WriteFailed(e.errno, e.strerror, getattr(out, "name", "")) from e
-    except transfer.WriteFailed:
-        raise
-    except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError; zlib.error is not
-        return f"cannot be read or decompressed: {type(e).__name__}: {e}"
-    if size != checksum.size:
-        return f"size {size:,} bytes, expected {checksum.size:,}"
-    if md5.hexdigest() != checksum.md5:
-        return f"md5 {md5.hexdigest()}, expected {checksum.md5}"
-    return None
-
-
-def verify_file(path: Path, checksum: Checksum) -> str | None:
-    """Return None when path (raw or .gz) decompresses to the expected bytes, else what is wrong."""
-    path = Path(path)
-    if not path.is_file():
-        return "not present"
-    try:
-        if not _is_gzip(path) and path.stat().st_size != checksum.size:  # cheap check first
-            return f"size {path.stat().st_size:,} bytes, expected {checksum.size:,}"
-    except OSError as e:
-        return f"cannot be read: {type(e).__name__}: {e}"
-    return _copy_checked(path, checksum)
-
-
-def _install(src: Path, dest: Path, checksum: Checksum) -> str | None:
-    """Decompress src into dest atomically if its content verifies; return the problem otherwise.
-
-    Raises ``transfer.WriteFailed`` when the copy cannot be written; the temporary copy is removed either way.
-    """
-    try:
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name + ".tmp-", suffix=".part")
-    except OSError as e:
-        raise transfer.WriteFailed(e.errno, e.strerror, str(dest.parent)) from e
-    try:
-        with os.fdopen(fd, "wb") as out:
-            problem = _copy_checked(src, checksum, out)
-            if problem is None:
-                try:
-                    out.flush()
-                    os.fsync(out.fileno())
-                except OSError as e:
-                    raise transfer.WriteFailed(e.errno, e.strerror, tmp) from e
-        if problem is None:
-            os.replace(tmp, dest)
-        return problem
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)  # our own temporary copy, never the source
-
-
-def move_aside(path: Path, problem: str) -> str:
-    """Rename a file that failed verification to <name>.corrupt (replacing an older one), warn, return a note."""
-    dest = path.with_name(path.name + ".corrupt")
-    try:
-        os.replace(path, dest)
-    except OSError as e:
-        note = f"{problem}; could not move it aside ({e})"
-    else:
-        note = f"{problem}; moved aside to {dest.name}"
-    warnings.warn(f"{path} failed verification: {note}. Fetching it again.", RuntimeWarning, stacklevel=3)
-    return note
-
-
-def writable_problem(folder: Path) -> str | None:
-    """Return None if files can be created in folder (or where it would be created), else why not; leaves no trace."""
-    existing = Path(folder)
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        return f"{existing} is a file, not a folder"
-    try:
-        with tempfile.TemporaryFile(dir=existing):
-            pass
-    except OSError as e:
-        return f"{type(e).__name__}: {e.strerror or e} ({existing})"
-    return None
-
-
 def system_copy_paths(folder: Path | str, name: str) -> list[Path]:
     """Return the copies of file ``name`` that a system dataset folder holds: ``name.gz``, then ``name``."""
     return [p for p in (Path(folder) / f"{name}.gz", Path(folder) / name) if p.is_file()]
@@ -350,38 +228,6 @@ def verified_system_copy(config: FetchConfig, name: str) -> Path | None:
             if verify_file(path, config.checksums[name]) is None:
                 return path
     return None
-
-
-@contextlib.contextmanager
-def file_lock(locks: Path, name: str, where: Path) -> Iterator[None]:
-    """Hold the lock (in folder ``locks``) that lets one process at a time fetch ``name`` into ``where``.
-
-    A process that has to wait says so on stderr, then goes on once the other has finished.
-    """
-    if locks.is_symlink():
-        os.replace(locks, locks.with_name(".locks.moved-aside"))
-    locks.mkdir(parents=True, exist_ok=True)
-    path = locks / f"{name}.lock"
-    if path.is_symlink():
-        os.replace(path, path.with_name(path.name + ".moved-aside"))
-    lock = FileLock(path)
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        print(f"d2lnotes: another process is fetching {name} into {where}; waiting for it to finish",
-              file=sys.stderr, flush=True)
-        lock.acquire()
-    try:
-        yield
-    finally:
-        lock.release()
-
-
-def _remove_leftovers(raw: Path, name: str) -> None:
-    """Delete temporary copies of ``name`` that an interrupted run left (the resumable ``.gz.part`` stays)."""
-    for path in raw.glob(f"{name}.*.part"):
-        if path.name != f"{name}.gz.part" and not path.is_symlink() and path.is_file():
-            path.unlink(missing_ok=True)
 
 
 def _write_error(name: str, cfg: FetchConfig, err: OSError) -> DataDirWriteError:
@@ -448,7 +294,7 @@ def ensure_file(name: str, config: FetchConfig | None = None, *,
         return _read_in_place(name, cfg, unwritable)
     raw.mkdir(parents=True, exist_ok=True)
     with file_lock(raw.parent / ".locks", name, raw):
-        _remove_leftovers(raw, name)
+        remove_leftovers(raw, name)
         try:
             return _fetch_into_data_dir(name, cfg, set() if skip_mirrors is None else skip_mirrors)
         except transfer.WriteFailed as e:
@@ -471,11 +317,12 @@ def _fetch_into_data_dir(name: str, cfg: FetchConfig, skip_mirrors: set[str]) ->
     tried.append(f"data dir {target}: {problem}")
     placed = raw / f"{name}.gz"
     if placed.is_file():
-        if (problem := _install(placed, target, checksum)) is None:
+        if (problem := install_verified(placed, target, checksum)) is None:
             return FileRecord(name, target, "data dir", str(placed))
         tried.append(f"data dir {placed}: {move_aside(placed, problem)}")
     # 2. system dataset directories
-    if (record := _from_system_copies(name, cfg, tried, lambda path: (_install(path, target, checksum), target))):
+    install = lambda path: (install_verified(path, target, checksum), target)  # noqa: E731
+    if (record := _from_system_copies(name, cfg, tried, install)):
         return record
     # 3. mirrors
     mirrors = cfg.mirror_list()
@@ -484,7 +331,7 @@ def _fetch_into_data_dir(name: str, cfg: FetchConfig, skip_mirrors: set[str]) ->
         if base in skip_mirrors:
             tried.append(f"mirror {url}: skipped, it stalled or was too slow earlier in this run")
             continue
-        problem, slow = _download_and_install(url, raw / f"{name}.gz.part", target, cfg)
+        problem, slow = _download_andinstall_verified(url, raw / f"{name}.gz.part", target, cfg)
         if problem is None:
             return FileRecord(name, target, "mirror", url)
         if slow:
@@ -495,12 +342,12 @@ def _fetch_into_data_dir(name: str, cfg: FetchConfig, skip_mirrors: set[str]) ->
     raise FashionMNISTUnavailable(name, tried, raw)
 
 
-def _download_and_install(url: str, part: Path, target: Path, cfg: FetchConfig) -> tuple[str | None, bool]:
+def _download_andinstall_verified(url: str, part: Path, target: Path, cfg: FetchConfig) -> tuple[str | None, bool]:
     """Download url into part and install it as target; return (None or the problem, whether the mirror was slow)."""
     checksum = cfg.checksums[target.name]
     try:
         transfer.download(url, part, max_download_bytes(checksum), cfg.limits(), progress=cfg.progress,
-                          accept=lambda p: _install(p, target, checksum))
+                          accept=lambda p: install_verified(p, target, checksum))
     except transfer.TransferFailed as e:
         return e.reason, e.slow
     part.unlink(missing_ok=True)
