@@ -1,4 +1,4 @@
-"""The book's chapters: every one listed, paired, in sync and executed top to bottom."""
+"""The book's chapters: every one listed, paired, in sync, executed top to bottom, test machinery off the page."""
 
 from __future__ import annotations
 
@@ -99,3 +99,25 @@ def test_stored_outputs_hold_no_machine_specific_text(chapter: str) -> None:
         assert needle not in joined, f"{chapter} stores machine-specific output containing {needle!r}"
     address = re.search(r"<[^<>]* at 0x[0-9a-f]+>", joined)
     assert not address, f"{chapter} stores an object repr with a memory address: {address.group(0)}"
+
+
+#: Tags with which Jupyter Book keeps a cell's source off the page.
+HIDDEN_SOURCE = {"remove-cell", "remove-input", "hide-cell", "hide-input"}
+
+
+@pytest.mark.parametrize("chapter", TOC_CHAPTERS)
+def test_test_machinery_is_in_cell_tags_and_hidden_cells(chapter: str) -> None:
+    nb = nbformat.read(ROOT / f"{chapter}.ipynb", as_version=4)
+    for i, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
+        tags = set(cell.metadata.get("tags", []))
+        assert "NBVAL_IGNORE_OUTPUT" not in cell.source, (
+            f"{chapter}, code cell {i + 1}: tag the cell `:tags: [nbval-ignore-output]` instead of the comment")
+        if "glue(" in cell.source:
+            assert tags & HIDDEN_SOURCE, (
+                f"{chapter}, code cell {i + 1} calls glue() on the page: move the glue calls into a cell tagged "
+                "remove-cell right after it")
+        if tags & {"remove-cell"} and cell.outputs:
+            kinds = {out.output_type for out in cell.outputs}
+            assert kinds <= {"display_data"} and all(not out.get("data", {}).get("text/plain") for out in
+                                                     cell.outputs), (
+                f"{chapter}, hidden code cell {i + 1} shows output nobody sees: {kinds}")
