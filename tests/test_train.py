@@ -313,6 +313,17 @@ def test_train_ch3_draws_the_three_d2l_curves_and_saves_them(tmp_path):
     assert lines[2].get_ydata().tolist() == history.test_acc
 
 
+def test_train_ch3_ylim_none_fits_the_plot_to_the_curves():
+    X, y = blobs(60)
+    net = nn.Linear(2, 3)
+    with torch.no_grad():
+        net.weight.mul_(20)  # a first-epoch loss far above d2l's fixed 0.9
+    history = d2l.train_ch3(net, batches(X, y, 20), batches(X, y, 20), nn.CrossEntropyLoss(), 2,
+                            torch.optim.SGD(net.parameters(), lr=0.01), ylim=None)
+    low, high = d2l.plt.gcf().axes[0].get_ylim()
+    assert history[0].train_loss > 0.9 and low <= min(history.train_acc) and high >= history[0].train_loss
+
+
 def test_train_ch3_stops_with_a_clear_message_when_the_loss_diverges():
     torch.manual_seed(0)
     X = torch.randn(300, 2)
