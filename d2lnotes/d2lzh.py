@@ -217,7 +217,7 @@ def train_ch3(
 
 
 class FlattenLayer(nn.Module):
-    """Flatten each example: (batch, *) -> (batch, product of the rest), like ``nn.Flatten()``."""
+    """Flatten each example: ``(batch, *) -> (batch, product of the rest)``, like ``nn.Flatten()``."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return ``x`` reshaped to (batch, -1)."""

@@ -201,6 +201,6 @@ def synthetic_data(w: torch.Tensor, b: float, num_examples: int) -> tuple[torch.
 
 
 def load_array(data_arrays: Sequence[torch.Tensor], batch_size: int, is_train: bool = True) -> data.DataLoader:
-    """Return a DataLoader over TensorDataset(*data_arrays), shuffled when is_train."""
+    """Return a DataLoader over ``TensorDataset(*data_arrays)``, shuffled when ``is_train``."""
     dataset = data.TensorDataset(*data_arrays)
     return data.DataLoader(dataset, batch_size, shuffle=is_train)

@@ -3,18 +3,28 @@
 Needs Debian's `chromium` (CI installs it). Locally the test is skipped when Chromium is absent; in CI
 (`CI` set) a missing browser is a failure. The book that README command 1 built (`_build/html`, with warnings as
 errors) is reused when it is newer than every source; otherwise the book is built into a temporary folder.
+
+On every page: no JavaScript error, no request leaving 127.0.0.1, one search field, no '.pdf' entry (it only
+printed the page), and at 1280 px no table and no cell output wider than the article's column (on a 390 px phone
+the page itself does not scroll sideways). Allowed by design (_static/d2lnotes.css): a code input line longer
+than the column scrolls inside its code box, and on a phone a table wider than the screen scrolls inside its own
+box. The chapters show no test plumbing, and the API reference documents every module and public name.
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
+import importlib
+import inspect
 import os
+import pkgutil
 import shutil
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.error import HTTPError
 from urllib.parse import urldefrag, urljoin, urlparse
@@ -24,6 +34,9 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+WIDE, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
+#: Test machinery that the chapters keep in tagged cells, out of the reader's sight.
+PLUMBING = ("NBVAL_IGNORE_OUTPUT", "glue(")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -53,9 +66,15 @@ def toc_pages() -> list[str]:
 
 
 def page_sources(page: str) -> list[Path]:
-    """Return the files a toc page is built from: a chapter's notebook (its stored outputs), or the .md."""
+    """Return the files a toc page is built from: a chapter's notebook (its stored outputs), or the .md.
+
+    The API reference is also built from the package's docstrings.
+    """
     stem = ROOT / page.removesuffix(".html")
-    return [p for p in (stem.with_suffix(".ipynb"), stem.with_suffix(".md")) if p.is_file()][:1]
+    sources = [p for p in (stem.with_suffix(".ipynb"), stem.with_suffix(".md")) if p.is_file()][:1]
+    if page == "reference/api.html":
+        sources += sorted((ROOT / "d2lnotes").rglob("*.py"))
+    return sources
 
 
 def current_build() -> Path | None:
@@ -67,7 +86,7 @@ def current_build() -> Path | None:
     pages = {p: html / p for p in toc_pages()}
     if not all(f.is_file() for f in pages.values()):
         return None
-    settings = [ROOT / "_config.yml", ROOT / "_toc.yml", *(ROOT / "_ext").glob("*.py")]
+    settings = [ROOT / "_config.yml", ROOT / "_toc.yml", *(ROOT / "_ext").glob("*.py"), *(ROOT / "_static").glob("*")]
     if max(f.stat().st_mtime for f in settings) > max(f.stat().st_mtime for f in pages.values()):
         return None
     stale = [p for p, f in pages.items() if any(s.stat().st_mtime > f.stat().st_mtime for s in page_sources(p))]
@@ -121,13 +140,26 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture()
-def page(browser: object, tmp_path: Path) -> Iterator[object]:
-    """A fresh page that records every request and blocks any that leaves 127.0.0.1."""
-    context = browser.new_context()
+def page(browser: object) -> Iterator[object]:
+    """A fresh 1280 px page that records requests and JavaScript errors and blocks any request leaving 127.0.0.1."""
+    yield from _page(browser, WIDE)
+
+
+@pytest.fixture()
+def phone(browser: object) -> Iterator[object]:
+    """Like ``page``, 390 px wide."""
+    yield from _page(browser, PHONE)
+
+
+def _page(browser: object, viewport: dict[str, int]) -> Iterator[object]:
+    context = browser.new_context(viewport=viewport)
     context.set_default_timeout(180_000)  # a bound for waiting on a busy machine, not a speed requirement
     page = context.new_page()
     page.requests = []  # every URL the page asked for
     page.outside = []  # the ones that would have left 127.0.0.1
+    page.errors = []  # uncaught exceptions and console errors of the page's scripts
+    page.on("pageerror", lambda err: page.errors.append(f"uncaught: {err}"))
+    page.on("console", lambda msg: _console_error(page, msg))
 
     def route(r: object) -> None:
         url = r.request.url
@@ -143,11 +175,26 @@ def page(browser: object, tmp_path: Path) -> Iterator[object]:
     context.close()
 
 
+def _console_error(page: object, msg: object) -> None:
+    """Record a console error, except the 404 of Chromium's own request for /favicon.ico (the book has no icon)."""
+    if msg.type != "error" or msg.location.get("url", "").endswith("/favicon.ico"):
+        return
+    page.errors.append(f"console: {msg.text} ({msg.location.get('url')})")
+
+
+def load(page: object, server: str, path: str) -> None:
+    """Open a page of the book and wait until its network is idle and its math is typeset."""
+    page.goto(urljoin(server, path), wait_until="networkidle")
+    if page.locator("span.math, div.math").count():
+        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.document")
+        page.evaluate("MathJax.startup.promise")
+
+
 @pytest.mark.parametrize("path", toc_pages())
 def test_page_renders_offline_with_hidden_solutions_that_open(page: object, server: str, path: str) -> None:
     failed: list[str] = []
     page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    page.goto(urljoin(server, path), wait_until="networkidle")
+    load(page, server, path)
 
     heading = page.locator("main h1").first.inner_text().strip()
     assert heading, f"{path}: no heading"
@@ -158,14 +205,88 @@ def test_page_renders_offline_with_hidden_solutions_that_open(page: object, serv
     assert not broken, f"{path}: broken images {broken}"
 
     if page.locator("span.math, div.math").count():
-        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.document")
-        page.evaluate("MathJax.startup.promise")
         assert page.locator("mjx-container").count() > 0, f"{path}: math was not rendered"
 
     assert not failed, f"{path}: failed requests {failed}"
     assert not page.outside, f"{path}: requests leaving 127.0.0.1: {page.outside}"
     if path.startswith("chapters/"):
         check_exercises_with_solutions_that_open(page, path)
+    searches = page.locator(".search-button-field").evaluate_all("els => els.filter(e => e.offsetParent).length")
+    assert searches == 1, f"{path}: {searches} search fields are shown (the sidebar's alone is wanted)"
+    assert not page.locator(".download-pdf-button").count(), f"{path}: a '.pdf' entry that only opens the print dialog"
+    too_wide = page.evaluate(TOO_WIDE)
+    assert not too_wide, f"{path}: wider than the column at 1280 px: {too_wide}"
+    assert not page.errors, f"{path}: JavaScript errors {page.errors}"
+
+
+#: JavaScript: the tables and cell outputs of the article that scroll inside their box or reach past the
+#: article's column, as [what, how]; and the page itself, when it scrolls sideways.
+TOO_WIDE = """() => {
+  const article = document.querySelector("article.bd-article");
+  const right = article.getBoundingClientRect().right;
+  const bad = [];
+  const check = (what, e) => {
+    const past = e.getBoundingClientRect().right - right;
+    if (e.scrollWidth > e.clientWidth + 1) bad.push([what, `${e.scrollWidth} px of content in ${e.clientWidth} px`]);
+    else if (past > 1) bad.push([what, `ends ${Math.round(past)} px right of the column`]);
+  };
+  article.querySelectorAll("table").forEach(t => {
+    check("table: " + t.innerText.slice(0, 40), t);
+    if (t.parentElement.classList.contains("pst-scrollable-table-container")) check("table box", t.parentElement);
+  });
+  article.querySelectorAll("div.cell_output, div.cell_output pre").forEach(
+    e => check("output: " + e.innerText.slice(0, 40), e));
+  const doc = document.documentElement;
+  if (doc.scrollWidth > doc.clientWidth) bad.push(["page", `${doc.scrollWidth} px wide`]);
+  return bad;
+}"""
+
+
+@pytest.mark.parametrize("path", toc_pages())
+def test_page_does_not_scroll_sideways_on_a_phone(phone: object, server: str, path: str) -> None:
+    load(phone, server, path)
+    widths = phone.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], f"{path}: at 390 px the page is {widths[0]} px wide"
+    assert not phone.errors, f"{path}: JavaScript errors {phone.errors}"
+
+
+@pytest.mark.parametrize("path", [p for p in toc_pages() if p.startswith("chapters/")])
+def test_chapter_shows_no_test_plumbing(book: Path, path: str) -> None:
+    """The built chapter shows no nbval comment and no glue call, except inside a cell hidden by a hide-* tag."""
+    text = visible_text((book / path).read_text())
+    found = {s: text.count(s) for s in PLUMBING if s in text}
+    assert not found, f"{path} shows test plumbing to the reader: {found}"
+
+
+def visible_text(page_html: str) -> str:
+    """Return the text of a page's <main>, without scripts and without myst-nb's collapsed hide-* cells."""
+    parts: list[str] = []
+
+    class Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stack: list[bool] = []  # one entry per open element: is the text inside it left out?
+            self.in_main = 0
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag in ("br", "img", "hr", "input", "meta", "link", "wbr", "col", "source"):
+                return
+            classes = (dict(attrs).get("class") or "").split()
+            hidden = tag in ("script", "style") or (tag == "details" and "hide" in classes)
+            self.stack.append(hidden or bool(self.stack and self.stack[-1]))
+            self.in_main += tag == "main"
+
+        def handle_endtag(self, tag: str) -> None:
+            if self.stack and tag not in ("br", "img", "hr", "input", "meta", "link", "wbr", "col", "source"):
+                self.stack.pop()
+            self.in_main -= tag == "main"
+
+        def handle_data(self, data: str) -> None:
+            if self.in_main and not (self.stack and self.stack[-1]):
+                parts.append(data)
+
+    Text().feed(page_html)
+    return "".join(parts)
 
 
 def check_exercises_with_solutions_that_open(page: object, path: str) -> None:
@@ -215,12 +336,45 @@ def test_search_finds_a_chapter(page: object, server: str) -> None:
     page.wait_for_selector("#search-results li")
     assert page.locator("#search-results li").count() > 0
     assert not page.outside, page.outside
+    assert not page.errors, page.errors
+
+
+def test_reference_links_reach_their_anchors(book: Path) -> None:
+    """Every internal link of the reference pages leads to a page of the book and to an anchor on it."""
+    bad: list[str] = []
+    for rel in ("reference/api.html", "reference/compatibility.html"):
+        links = _hrefs((book / rel).read_text())
+        internal = [h for h in links if not urlparse(h).scheme]
+        assert internal, f"{rel}: no internal link"
+        for href in internal:
+            target, fragment = urldefrag(urljoin(f"http://book/{rel}", href))
+            file = book / urlparse(target).path.lstrip("/")
+            if not file.is_file():
+                bad.append(f"{rel} -> {href} (no page)")
+            elif fragment and f'id="{fragment}"' not in file.read_text():
+                bad.append(f"{rel} -> {href} (no anchor)")
+    assert not bad, f"links that lead nowhere: {bad}"
+
+
+def test_api_reference_documents_every_module_and_public_name(book: Path) -> None:
+    """Every module of d2lnotes, and every name of ``import d2lnotes as d2l`` it defines, has an API entry."""
+    import d2lnotes
+
+    api = (book / "reference/api.html").read_text()
+    modules = [m.name for m in pkgutil.walk_packages(d2lnotes.__path__, "d2lnotes.") if m.name != "d2lnotes.__main__"]
+    missing = [m for m in ["d2lnotes", *modules] if f'id="module-{m}"' not in api]
+    for module, names in d2lnotes._SOURCES.items():
+        for name in names:
+            obj = getattr(importlib.import_module(module), name)
+            if inspect.ismodule(obj) or getattr(obj, "__module__", module) != module:
+                continue  # defined elsewhere: d2l.ones is torch.ones, d2l.plt is pyplot, FitHistory is train.History
+            if f'id="{module}.{name}"' not in api:
+                missing.append(f"{module}.{name}")
+    assert not missing, f"modules and public names without an entry in reference/api.md: {missing}"
 
 
 def _hrefs(html: str) -> list[str]:
     """Return the href of every <a> in an HTML text."""
-    from html.parser import HTMLParser
-
     found: list[str] = []
 
     class Links(HTMLParser):
