@@ -6,7 +6,7 @@ Code written for that book runs after a one-line change::
     from d2lnotes.d2lzh import *        # was: from d2lzh_pytorch import *
 
 Every function here is a thin adapter over the d2lnotes core: the data come from the verified in-memory loader
-(:mod:`d2lnotes.data`), training runs the core's epoch (:func:`d2lnotes.train.train_epoch_ch3`), figures are drawn
+(:mod:`d2lnotes.data`), training runs the core's epoch (:func:`d2lnotes.train.train_epoch`), figures are drawn
 by :mod:`d2lnotes.plotting`. What differs from the book, on purpose:
 
 * ``train_ch3`` prints the true mean loss per example (the book divides a sum of batch *means* by the number of

@@ -1,4 +1,4 @@
-"""Training: one optimisation step, one epoch loop and the history, with d2l's chapter-3 functions on top.
+"""Training, the core: one optimisation step, one epoch loop, the history, and the metrics they report.
 
 The core knows no book. ``optimize_step(objective, step)`` checks the reported
 loss for nan/inf, zeroes the gradients, back-propagates ``objective`` (a scalar
@@ -7,35 +7,32 @@ the caller chose), optionally clips, and calls ``step.step()`` without autograd;
 (the ``Step`` protocol). ``train_epoch`` loops that step over a data iterator,
 asking a *convention* what each batch back-propagates, reports and steps with.
 
-Each book states its convention on that contract:
+Each book states its convention on that contract, in its own face:
 
-* d2l 0.17 (``train_epoch_ch3``, ``train_ch3``; ``d2l_convention``): a torch
+* d2l 0.17 (``d2lnotes.d2l017``: ``train_epoch_ch3``, ``train_ch3``): a torch
   optimizer steps on the *mean* loss of the batch; a custom
   ``updater(batch_size)`` (like ``lambda n: sgd(params, lr, n)``) gets the *sum*
-  and divides by the batch size itself (``UpdaterStep``). A scalar loss is taken
-  to be the batch mean;
+  and divides by the batch size itself;
 * d2l 1.0 (``d2lnotes.d2l1.modules.Trainer``): the loss ``training_step``
   returns, and the optimizer of ``configure_optimizers``;
 * Dive-into-DL-PyTorch (``d2lnotes.d2lzh.train_ch3``): ``loss(y_hat, y).sum()``
   and the book's ``sgd(params, lr, batch_size)`` or optimizer.
 
-The reported loss is always the mean per example.
+The reported loss is always the mean per example. The from-scratch pieces every
+book shares (``sgd``, ``linreg``, ``squared_loss``) are here too.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import time
-from typing import Any, Callable, Iterable, NamedTuple, Protocol, Sequence, Union
+from typing import Any, Callable, Iterable, NamedTuple, Protocol
 
 import numpy as np
 import torch
 from torch import nn
 
-from d2lnotes.data import get_fashion_mnist_labels
 from d2lnotes.numerics import to_float
-from d2lnotes.plotting import Animator, show_images
 
 __all__ = [
     "Accumulator",
@@ -43,12 +40,9 @@ __all__ = [
     "TrainingDiverged",
     "EpochStats",
     "History",
-    "Updater",
     "Step",
     "BatchUpdate",
     "Convention",
-    "UpdaterStep",
-    "d2l_convention",
     "train_epoch",
     "accuracy",
     "evaluate_accuracy",
@@ -56,9 +50,7 @@ __all__ = [
     "optimize_step",
     "learning_rate",
     "mean_per_example",
-    "train_epoch_ch3",
-    "train_ch3",
-    "predict_ch3",
+    "device_of",
     "sgd",
     "linreg",
     "squared_loss",
@@ -89,10 +81,6 @@ class BatchUpdate(NamedTuple):
 
 #: A book's convention: (the batch's loss as the loss function returned it, batch size) -> BatchUpdate.
 Convention = Callable[[torch.Tensor, int], BatchUpdate]
-
-#: d2l 0.17's updater: a torch optimizer (anything with ``zero_grad()`` and ``step()``) or ``updater(batch_size)``.
-Updater = Union[Step, Callable[[int], Any]]
-
 
 class TrainingDiverged(RuntimeError):
     """Raised when the training loss becomes nan or inf; says where and what to try.
@@ -176,7 +164,7 @@ def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
     return float(cmp.type(y.dtype).sum())
 
 
-def _device_of(net: Net, device: torch.device | str | None) -> torch.device | None:
+def device_of(net: Net, device: torch.device | str | None) -> torch.device | None:
     """Return ``device``, or for a module with parameters and no device given, where its parameters are."""
     if device is not None:
         return torch.device(device)
@@ -196,7 +184,7 @@ def evaluate_accuracy(
     """Return the accuracy of ``net`` on ``data_iter`` (a module is put in eval mode; no gradients)."""
     if isinstance(net, nn.Module):
         net.eval()
-    device = _device_of(net, device)
+    device = device_of(net, device)
     metric = Accumulator(2)  # correct predictions, predictions
     with torch.no_grad():
         for X, y in data_iter:
@@ -217,7 +205,7 @@ def evaluate_loss(net: Net, data_iter: Iterable, loss: Callable[[torch.Tensor, t
     """
     if isinstance(net, nn.Module):
         net.eval()
-    device = _device_of(net, device)
+    device = device_of(net, device)
     metric = Accumulator(2)  # sum of losses, examples
     with torch.no_grad():
         for X, y in data_iter:
@@ -234,11 +222,6 @@ def evaluate_loss(net: Net, data_iter: Iterable, loss: Callable[[torch.Tensor, t
     if metric[1] == 0:
         raise ValueError(_NO_BATCH.format(what="evaluate_loss"))
     return metric[0] / metric[1]
-
-
-def _is_optimizer(updater: Updater) -> bool:
-    """Return True for torch optimizers and look-alikes (with ``zero_grad`` and ``step``)."""
-    return hasattr(updater, "zero_grad") and hasattr(updater, "step")
 
 
 def learning_rate(updater: Any) -> float | None:
@@ -311,7 +294,7 @@ def train_epoch(
     """
     if isinstance(net, nn.Module):
         net.train()
-    device = _device_of(net, device)
+    device = device_of(net, device)
     params = list(params) if params is not None else None
     metric = Accumulator(3)  # sum of losses, correct predictions, examples
     for i, (X, y) in enumerate(train_iter):
@@ -326,55 +309,6 @@ def train_epoch(
     if metric[2] == 0:
         raise ValueError(_NO_BATCH.format(what="train_epoch"))
     return metric[0] / metric[2], metric[1] / metric[2]
-
-
-class UpdaterStep:
-    """d2l 0.17's ``updater(batch_size)`` as a ``Step``: ``step()`` calls it with the batch size of the batch."""
-
-    def __init__(self, updater: Callable[[int], Any], batch_size: int) -> None:
-        """Keep the updater and the size of the batch it updates for."""
-        self.updater, self.batch_size = updater, batch_size
-
-    @property
-    def lr(self) -> float | None:
-        """Return the updater's ``lr`` attribute if it has one (read by the divergence message)."""
-        return learning_rate(self.updater)
-
-    def zero_grad(self) -> None:
-        """Do nothing: d2l's updaters (``sgd``) zero the gradients after each update."""
-
-    def step(self) -> None:
-        """Call ``updater(batch_size)``."""
-        self.updater(self.batch_size)
-
-
-def d2l_convention(updater: Updater) -> Convention:
-    """Return d2l 0.17's convention for ``updater``: a torch optimizer steps on the batch's mean loss;
-    ``updater(batch_size)`` on the sum (a scalar loss counts as the mean: times the batch size), dividing itself."""
-    if _is_optimizer(updater):
-        return lambda l, n: BatchUpdate(l.mean(), mean_per_example(l), updater)
-
-    def convention(l: torch.Tensor, n: int) -> BatchUpdate:
-        total = l.sum() if l.numel() > 1 else l.reshape(()) * n
-        return BatchUpdate(total, mean_per_example(l), UpdaterStep(updater, n))
-
-    return convention
-
-
-def train_epoch_ch3(
-    net: Net,
-    train_iter: Iterable,
-    loss: Loss,
-    updater: Updater,
-    *,
-    device: torch.device | str | None = None,
-    grad_clip: float | None = None,
-    params: Iterable[torch.Tensor] | None = None,
-    epoch: int | None = None,
-) -> tuple[float, float]:
-    """Train ``net`` for one epoch with d2l's ``updater`` and return (mean training loss, training accuracy)."""
-    return train_epoch(net, train_iter, loss, d2l_convention(updater), device=device, grad_clip=grad_clip,
-                       params=params, epoch=epoch)
 
 
 class EpochStats(NamedTuple):
@@ -440,89 +374,6 @@ class History(list):
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         """Show the table in IPython and Jupyter."""
         p.text(repr(self))
-
-
-def train_ch3(
-    net: Net,
-    train_iter: Iterable,
-    test_iter: Iterable,
-    loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-    num_epochs: int,
-    updater: Updater,
-    *,
-    device: torch.device | str | None = None,
-    animate: bool = True,
-    plot_path: str | os.PathLike | None = None,
-    grad_clip: float | None = None,
-    verbose: bool | None = None,
-    ylim: Sequence[float] | None = (0.3, 0.9),
-) -> History:
-    """Train ``net`` for ``num_epochs``, plotting loss and accuracies, and return the per-epoch History.
-
-    ``device`` moves each batch (and a module ``net``) there; ``animate=False``
-    turns the plot off; ``plot_path`` saves the final figure there; ``ylim`` is
-    the plot's y range (d2l's 0.3 to 0.9; None fits the curves). ``verbose``
-    prints one line per epoch; by default only when the plot cannot be seen live
-    (a non-interactive backend such as Agg). Raises ``TrainingDiverged`` when the
-    loss becomes nan or inf.
-    """
-    if device is not None and isinstance(net, nn.Module):
-        net.to(device)
-    animator = None
-    if animate or plot_path is not None:
-        animator = Animator(
-            xlabel="epoch",
-            xlim=[1, num_epochs],
-            ylim=ylim,
-            legend=["train loss", "train acc", "test acc"],
-            save_path=plot_path,
-            live=animate,
-        )
-    if verbose is None:
-        verbose = animator is not None and animator.mode == "static"
-    history = History()
-    timer = Timer()
-    for epoch in range(1, num_epochs + 1):
-        timer.start()
-        try:
-            train_loss, train_acc = train_epoch_ch3(
-                net, train_iter, loss, updater, device=device, grad_clip=grad_clip, epoch=epoch
-            )
-        except TrainingDiverged as err:
-            err.history = history  # the epochs before it stay reachable
-            if animator is not None:
-                animator.finish()
-            raise
-        test_acc = evaluate_accuracy(net, test_iter, device)
-        stats = EpochStats(epoch, train_loss, train_acc, test_acc, timer.stop())
-        history.append(stats)
-        if animator is not None:
-            animator.add(epoch, (train_loss, train_acc, test_acc))
-        if verbose:
-            print(stats, flush=True)
-    if animator is not None:
-        animator.finish()
-    return history
-
-
-def predict_ch3(
-    net: Net, test_iter: Iterable, n: int = 6, *, device: torch.device | str | None = None
-) -> None:
-    """Show the first ``n`` test images of ``test_iter`` titled with the true and the predicted label.
-
-    Returns None like d2l, so that a notebook cell ending with it shows only the figure.
-    """
-    X, y = next(iter(test_iter))
-    n = min(n, len(y))
-    if isinstance(net, nn.Module):
-        net.eval()
-    device = _device_of(net, device)
-    with torch.no_grad():
-        y_hat = net(X.to(device) if device is not None else X)
-    trues = get_fashion_mnist_labels(y)
-    preds = get_fashion_mnist_labels(y_hat.argmax(dim=1).cpu())
-    titles = [true + "\n" + pred for true, pred in zip(trues, preds)]
-    show_images(X[0:n].reshape((n, *X.shape[-2:])), 1, n, titles=titles[0:n])
 
 
 def sgd(params: Iterable[torch.Tensor], lr: float, batch_size: int) -> None:

@@ -125,7 +125,7 @@ def _step_result(reduction: str, use_optimizer: bool) -> tuple[float, list[float
     else:
         def updater(batch_size):
             d2l.sgd(params, 0.1, batch_size)
-    update = d2l.train.d2l_convention(updater)(l, len(X))
+    update = d2l.d2l017.d2l_convention(updater)(l, len(X))
     mean = d2l.optimize_step(update.objective, update.step, mean_loss=update.mean_loss)
     return mean, [p for param in params for p in param.detach().flatten().tolist()]
 
@@ -143,14 +143,14 @@ def test_d2l_convention_same_update_and_loss_for_optimizer_or_custom_updater_and
 def test_d2l_convention_back_propagates_the_mean_for_an_optimizer_and_the_sum_for_an_updater():
     l = torch.tensor([1.0, 2.0, 6.0])
     opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
-    by_optimizer = d2l.train.d2l_convention(opt)(l, 3)
+    by_optimizer = d2l.d2l017.d2l_convention(opt)(l, 3)
     assert float(by_optimizer.objective) == 3.0 and by_optimizer.mean_loss == 3.0 and by_optimizer.step is opt
     sizes = []
-    by_updater = d2l.train.d2l_convention(sizes.append)(l, 3)
+    by_updater = d2l.d2l017.d2l_convention(sizes.append)(l, 3)
     assert float(by_updater.objective) == 9.0 and by_updater.mean_loss == 3.0
     by_updater.step.step()
     assert sizes == [3]  # updater(batch_size)
-    scalar = d2l.train.d2l_convention(sizes.append)(torch.tensor(3.0), 3)  # a scalar loss counts as the mean
+    scalar = d2l.d2l017.d2l_convention(sizes.append)(torch.tensor(3.0), 3)  # a scalar loss counts as the mean
     assert float(scalar.objective) == 9.0 and scalar.mean_loss == 3.0
 
 
@@ -188,7 +188,7 @@ def test_optimize_step_clips_the_gradient_norm():
     d2l.optimize_step(((w - target) ** 2).sum() / 2, opt, grad_clip=1.0)  # gradient norm 50 -> 1
     np.testing.assert_allclose(w.detach().numpy(), [0.6, 0.8], rtol=1e-4)
     v = torch.zeros(2, requires_grad=True)
-    step = d2l.train.UpdaterStep(lambda n: d2l.sgd([v], 1.0, n), 1)
+    step = d2l.d2l017.UpdaterStep(lambda n: d2l.sgd([v], 1.0, n), 1)
     with pytest.raises(ValueError, match="params="):
         d2l.optimize_step(((v - target) ** 2).sum(), step, grad_clip=1.0)
     d2l.optimize_step(((v - target) ** 2).sum() / 2, step, grad_clip=1.0, params=[v])
