@@ -258,6 +258,10 @@ def test_chapter_shows_no_test_plumbing(book: Path, path: str) -> None:
     assert not found, f"{path} shows test plumbing to the reader: {found}"
 
 
+#: HTML elements without an end tag.
+VOID_TAGS = ("br", "img", "hr", "input", "meta", "link", "wbr", "col", "source")
+
+
 def visible_text(page_html: str) -> str:
     """Return the text of a page's <main>, without scripts and without myst-nb's collapsed hide-* cells."""
     parts: list[str] = []
@@ -269,7 +273,7 @@ def visible_text(page_html: str) -> str:
             self.in_main = 0
 
         def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-            if tag in ("br", "img", "hr", "input", "meta", "link", "wbr", "col", "source"):
+            if tag in VOID_TAGS:
                 return
             classes = (dict(attrs).get("class") or "").split()
             hidden = tag in ("script", "style") or (tag == "details" and "hide" in classes)
@@ -277,7 +281,7 @@ def visible_text(page_html: str) -> str:
             self.in_main += tag == "main"
 
         def handle_endtag(self, tag: str) -> None:
-            if self.stack and tag not in ("br", "img", "hr", "input", "meta", "link", "wbr", "col", "source"):
+            if self.stack and tag not in VOID_TAGS:
                 self.stack.pop()
             self.in_main -= tag == "main"
 

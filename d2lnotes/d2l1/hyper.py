@@ -121,8 +121,7 @@ class ProgressBoard(HyperParameters):
         # fig/axes set by the caller (not those of this board's previous figure): draw there instead.
         axes = self.axes if self.axes is not None and self.axes.figure is not self._made else None
         fig = None if axes is not None or self.fig is self._made else self.fig
-        anim = Animator(self.xlabel, self.ylabel, xlim=self.xlim, ylim=self.ylim, xscale=self.xscale,
-                        yscale=self.yscale, figsize=self.figsize, live=self.display, fig=fig, axes=axes)
+        anim = Animator(figsize=self.figsize, live=self.display, fig=fig, axes=axes)  # settings: see _render
         if fig is None and axes is None:
             self._made = anim.fig
         self.fig, self.axes = anim.fig, anim.axes[0]  # like the book: board.fig is the figure drawn on
@@ -146,7 +145,8 @@ class ProgressBoard(HyperParameters):
         anim.Y = [[p.y for p in line] for line in self.data.values()]
         anim.fmts = [color + linestyle for linestyle, color in map(self._style, range(len(anim.X)))]
         anim.legend = list(self.data)
-        anim.xlabel, anim.ylabel, anim.xlim, anim.ylim = self.xlabel, self.ylabel, self.xlim, self.ylim
+        for name in ("xlabel", "ylabel", "xlim", "ylim", "xscale", "yscale"):  # read now: the model may change them
+            setattr(anim, name, getattr(self, name))
         anim.redraw()
         self._pending = False
         self._shown_at = time.monotonic()
