@@ -1,22 +1,21 @@
 """The environment of every test run, notebook kernels included (nbval's kernels inherit this process's environment).
 
-The suite must pass whatever the shell exported, so the few variables that change what a kernel prints are set
-here, the same way ``tools/execute-chapter`` sets them when it stores the outputs:
-
-- ``MPLBACKEND`` is removed: with it set (``Agg`` is common on servers and in Docker images) ipykernel keeps that
-  backend instead of the inline one, and the chapters' figures are never shown.
-- ``TQDM_DISABLE=1``: progress bars write rates to stderr, which strict nbval would compare.
-- ``OMP_NUM_THREADS=1``: the suite runs several kernels at once (pytest-xdist); more threads than cores make small
-  matrix products many times slower, and no chapter needs more than one.
+The suite must pass whatever the shell exported and whatever the processor, so the variables that change what a
+kernel prints are set here, from ``tools/kernel_env.py``, the one place that also tells ``tools/execute-chapter``
+how to store the outputs: the same backend, progress bars, threads and hash seed, and on top of that torch, MKL and
+oneDNN held to the baseline instruction set. The stored outputs come from the native one, so every cell compared
+exactly is checked under a second instruction set on every run (README, "What the tests guarantee").
 """
 
 import os
 
 import pytest
 
-os.environ.pop("MPLBACKEND", None)
-os.environ["TQDM_DISABLE"] = "1"
-os.environ["OMP_NUM_THREADS"] = "1"
+from tools.kernel_env import kernel_environ
+
+_env = kernel_environ(os.environ, check=True)
+os.environ.clear()
+os.environ.update(_env)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

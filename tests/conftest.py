@@ -67,8 +67,7 @@ def execute_cells(cells: list[str], folder: Path, **env: str) -> nbformat.Notebo
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    kernel_env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}  # ipykernel picks the inline backend
-    kernel_env.update(PYTHONPATH=str(REPO), **env)
+    kernel_env = {**os.environ, "PYTHONPATH": str(REPO), **env}  # os.environ: tools/kernel_env.py, via conftest.py
     client = NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}})
     client.execute(env=kernel_env)
     return nb
