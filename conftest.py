@@ -9,6 +9,7 @@ exactly is checked under a second instruction set on every run (README, "What th
 
 import os
 
+import matplotlib
 import pytest
 
 from tools.kernel_env import kernel_environ
@@ -16,6 +17,7 @@ from tools.kernel_env import kernel_environ
 _env = kernel_environ(os.environ, check=True)
 os.environ.clear()
 os.environ.update(_env)
+matplotlib.use("Agg")  # the tests' own figures (not the kernels'): no window, as on a server; set here only
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

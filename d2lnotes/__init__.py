@@ -1,10 +1,11 @@
 """d2lnotes: the helpers the course's chapters import, under d2l's names.
 
-``import d2lnotes as d2l`` gives the functions of the d2l book's chapters 2-4 (data loading, plotting, and
-training from ``d2lnotes.d2l017``) and the d2l 1.0 objects (``d2lnotes.d2l1``); ``import d2lnotes.d2lzh as d2l``
-gives Dive-into-DL-PyTorch's helpers. Every name is defined once, in a module named for its concern, and imported
-only when first used (PEP 562), so ``import d2lnotes`` is cheap and works, like ``python -m d2lnotes doctor``,
-even when torch or matplotlib is broken.
+``import d2lnotes as d2l`` is the ``d2l`` package: d2l 0.17's chapter 2-4 functions (the face
+``d2lnotes.d2l017``) and the d2l 1.0 objects (the face ``d2lnotes.d2l1``) in one namespace;
+``import d2lnotes.d2lzh as d2l`` is Dive-into-DL-PyTorch's. Each face is its book's complete namespace, and each
+name is defined once, in a module named for its concern (the core knows no book), and imported only when first
+used (PEP 562), so ``import d2lnotes`` is cheap and works, like ``python -m d2lnotes doctor``, even when torch or
+matplotlib is broken.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     ),
     "d2lnotes.train": (
         "Accumulator", "EpochStats", "History", "Timer", "TrainingDiverged", "accuracy", "evaluate_accuracy",
-        "evaluate_loss", "linreg", "optimize_step", "sgd", "squared_loss", "try_gpu",
+        "evaluate_loss", "linreg", "sgd", "squared_loss", "try_all_gpus", "try_gpu",
     ),
     "d2lnotes.d2l017": (
         "predict_ch3", "train_ch3", "train_epoch_ch3",
@@ -49,7 +50,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "eye", "float32", "gpu", "int32", "int64", "linspace", "log", "matmul", "meshgrid", "nn_Module", "normal",
         "num_gpus", "numpy", "ones", "ones_like", "rand", "randn", "reduce_mean", "reduce_sum", "repeat",
         "reshape", "sigmoid", "sin", "sinh", "size", "stack", "swapaxes", "tanh", "tensor", "to", "transpose",
-        "try_all_gpus", "zeros", "zeros_like",
+        "zeros", "zeros_like",
     ),
     "d2lnotes.d2l1.hyper": (
         "HyperParameters", "ProgressBoard", "add_to_class",
@@ -65,8 +66,8 @@ _SOURCES: dict[str, tuple[str, ...]] = {
 }
 _MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
 #: The submodules, reachable as attributes too (``d2l.fetch.inspect_data_dir()``).
-_SUBMODULES = ("d2l017", "d2l1", "d2lzh", "data", "datafiles", "doctor", "downloads", "fetch", "hub", "numerics",
-               "plotting", "train", "transfer")
+_SUBMODULES = ("d2l017", "d2l1", "d2lzh", "data", "datafiles", "doctor", "downloads", "fetch", "hub",
+               "numerics", "plotting", "train", "transfer")
 __all__ = sorted(_MODULE_OF)
 
 

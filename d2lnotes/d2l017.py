@@ -1,13 +1,12 @@
-"""d2l 0.17's chapter-3 training functions (``train_epoch_ch3``, ``train_ch3``, ``predict_ch3``) on the core.
+"""d2l 0.17's chapter-3 training functions (``train_epoch_ch3``, ``train_ch3``, ``predict_ch3``), the book's loops.
 
 These are the names ``import d2lnotes as d2l`` gives code written for d2l 0.17 (``from d2l import torch as d2l``)
-and d2l-zh (``d2l.train_ch3``), with the book's call shapes. The book's convention, stated on the core's step
-contract (:func:`d2lnotes.train.optimize_step`) by ``d2l_convention``: with a torch optimizer each batch
-back-propagates its *mean* loss; with a custom ``updater(batch_size)`` (like ``lambda n: sgd(params, lr, n)``) it
-back-propagates the *sum* and the updater divides by the batch size (``UpdaterStep``), so that the book's
-learning rates mean the same. A scalar loss is taken to be the batch mean. What the book lacks: ``train_ch3``
-returns the per-epoch ``History``, stops with ``TrainingDiverged`` on a nan or inf loss, takes a ``device``, and
-plots live wherever a figure can be shown (``d2lnotes.plotting.Animator``).
+and d2l-zh (``d2l.train_ch3``), with the book's call shapes and the book's loop: a torch optimizer steps on the
+batch's *mean* loss; a custom ``updater(batch_size)`` (like ``lambda n: sgd(params, lr, n)``) gets the gradient of
+the *sum* and divides by the batch size itself, so that the book's learning rates mean the same. What the book
+lacks, each one line on a core helper: a nan or inf loss raises ``TrainingDiverged`` before its update,
+``grad_clip`` clips the gradient, ``device`` moves the batches, and ``train_ch3`` returns the per-epoch
+``History`` and plots live wherever a figure can be shown (``d2lnotes.plotting.Animator``).
 """
 
 from __future__ import annotations
@@ -18,53 +17,25 @@ from typing import Any, Callable, Iterable, Sequence, Union
 import torch
 from torch import nn
 
-from d2lnotes.data import get_fashion_mnist_labels
-from d2lnotes.plotting import Animator, show_images
-from d2lnotes.train import (BatchUpdate, Convention, EpochStats, History, Loss, Net, Step, Timer, TrainingDiverged,
-                            device_of, evaluate_accuracy, learning_rate, mean_per_example, train_epoch)
+from d2lnotes.data import get_fashion_mnist_labels, load_array, load_data_fashion_mnist, synthetic_data
+from d2lnotes.hub import DATA_HUB, DATA_URL, download, download_extract
+from d2lnotes.plotting import Animator, plot, plt, set_axes, set_figsize, show_images, use_svg_display
+from d2lnotes.train import (Accumulator, EpochStats, History, Loss, Net, Timer, TrainingDiverged, accuracy,
+                            check_finite, clip_gradients, device_of, evaluate_accuracy, evaluate_loss, graph_leaves,
+                            learning_rate, linreg, no_batch, sgd, squared_loss, try_all_gpus, try_gpu)
 
-__all__ = ["Updater", "UpdaterStep", "d2l_convention", "train_epoch_ch3", "train_ch3", "predict_ch3"]
+#: The book's chapter 2-4 names: ``import d2lnotes.d2l017 as d2l`` gives all of them (those defined in the core are
+#: the core's own objects); ``import d2lnotes as d2l`` gives them too, with d2l 1.0's.
+__all__ = [
+    "use_svg_display", "set_figsize", "set_axes", "plot", "plt", "Timer", "synthetic_data", "linreg",
+    "squared_loss", "sgd", "load_array", "get_fashion_mnist_labels", "show_images", "load_data_fashion_mnist",
+    "accuracy", "evaluate_accuracy", "Accumulator", "train_epoch_ch3", "Animator", "train_ch3", "predict_ch3",
+    "evaluate_loss", "DATA_HUB", "DATA_URL", "download", "download_extract", "try_gpu", "try_all_gpus",
+    "Updater", "History", "EpochStats", "TrainingDiverged",
+]
 
-#: d2l 0.17's updater: a torch optimizer (anything with ``zero_grad()`` and ``step()``) or ``updater(batch_size)``.
-Updater = Union[Step, Callable[[int], Any]]
-
-
-def _is_optimizer(updater: Updater) -> bool:
-    """Return True for torch optimizers and look-alikes (with ``zero_grad`` and ``step``)."""
-    return hasattr(updater, "zero_grad") and hasattr(updater, "step")
-
-
-class UpdaterStep:
-    """d2l 0.17's ``updater(batch_size)`` as a ``Step``: ``step()`` calls it with the batch size of the batch."""
-
-    def __init__(self, updater: Callable[[int], Any], batch_size: int) -> None:
-        """Keep the updater and the size of the batch it updates for."""
-        self.updater, self.batch_size = updater, batch_size
-
-    @property
-    def lr(self) -> float | None:
-        """Return the updater's ``lr`` attribute if it has one (read by the divergence message)."""
-        return learning_rate(self.updater)
-
-    def zero_grad(self) -> None:
-        """Do nothing: d2l's updaters (``sgd``) zero the gradients after each update."""
-
-    def step(self) -> None:
-        """Call ``updater(batch_size)``."""
-        self.updater(self.batch_size)
-
-
-def d2l_convention(updater: Updater) -> Convention:
-    """Return d2l 0.17's convention for ``updater``: a torch optimizer steps on the batch's mean loss;
-    ``updater(batch_size)`` on the sum (a scalar loss counts as the mean: times the batch size), dividing itself."""
-    if _is_optimizer(updater):
-        return lambda l, n: BatchUpdate(l.mean(), mean_per_example(l), updater)
-
-    def convention(l: torch.Tensor, n: int) -> BatchUpdate:
-        total = l.sum() if l.numel() > 1 else l.reshape(()) * n
-        return BatchUpdate(total, mean_per_example(l), UpdaterStep(updater, n))
-
-    return convention
+#: d2l 0.17's updater: a torch optimizer, or ``updater(batch_size)``.
+Updater = Union[torch.optim.Optimizer, Callable[[int], Any]]
 
 
 def train_epoch_ch3(
@@ -75,74 +46,85 @@ def train_epoch_ch3(
     *,
     device: torch.device | str | None = None,
     grad_clip: float | None = None,
-    params: Iterable[torch.Tensor] | None = None,
     epoch: int | None = None,
 ) -> tuple[float, float]:
-    """Train ``net`` for one epoch with d2l's ``updater`` and return (mean training loss, training accuracy)."""
-    return train_epoch(net, train_iter, loss, d2l_convention(updater), device=device, grad_clip=grad_clip,
-                       params=params, epoch=epoch)
+    """Train ``net`` for one epoch with d2l's ``updater`` and return (mean training loss, training accuracy).
+
+    A loss that averaged the batch itself (``reduction='mean'``) counts as that mean for every example.
+    ``grad_clip`` rescales the gradient to that norm at most; ``epoch`` is named if the loss diverges.
+    """
+    if isinstance(net, nn.Module):
+        net.train()
+    metric = Accumulator(3)  # sum of losses, correct predictions, examples
+    for batch, (X, y) in enumerate(train_iter, 1):
+        if device is not None:
+            X, y = X.to(device), y.to(device)
+        y_hat = net(X)
+        l = loss(y_hat, y)
+        if l.ndim == 0:
+            l = l.expand(len(y))
+        check_finite(l, epoch=epoch, batch=batch, lr=learning_rate(updater))
+        params = graph_leaves(l) if grad_clip is not None else []
+        if isinstance(updater, torch.optim.Optimizer):
+            updater.zero_grad()
+            l.mean().backward()
+            clip_gradients(params, grad_clip)
+            updater.step()
+        else:
+            l.sum().backward()
+            clip_gradients(params, grad_clip)
+            updater(X.shape[0])
+        metric.add(l.sum(), accuracy(y_hat, y), y.numel())
+    if metric[2] == 0:
+        raise no_batch("train_epoch_ch3")
+    return metric[0] / metric[2], metric[1] / metric[2]
 
 
 def train_ch3(
     net: Net,
     train_iter: Iterable,
     test_iter: Iterable,
-    loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    loss: Loss,
     num_epochs: int,
     updater: Updater,
     *,
-    device: torch.device | str | None = None,
     animate: bool = True,
     plot_path: str | os.PathLike | None = None,
-    grad_clip: float | None = None,
-    verbose: bool | None = None,
     ylim: Sequence[float] | None = (0.3, 0.9),
+    grad_clip: float | None = None,
+    device: torch.device | str | None = None,
 ) -> History:
     """Train ``net`` for ``num_epochs``, plotting loss and accuracies, and return the per-epoch History.
 
-    ``device`` moves each batch (and a module ``net``) there; ``animate=False``
-    turns the plot off; ``plot_path`` saves the final figure there; ``ylim`` is
-    the plot's y range (d2l's 0.3 to 0.9; None fits the curves). ``verbose``
-    prints one line per epoch; by default only when the plot cannot be seen live
-    (a non-interactive backend such as Agg). Raises ``TrainingDiverged`` when the
-    loss becomes nan or inf.
+    ``animate=False`` turns the plot off; ``plot_path`` saves the final figure there; ``ylim`` is the plot's y
+    range (d2l's 0.3 to 0.9; None fits the curves). Where the plot cannot be shown live (a script without a
+    screen) each epoch is printed as a line instead. ``grad_clip`` clips the gradient norm; ``device`` moves the
+    net and each batch there. Raises ``TrainingDiverged``, holding the epochs done, when the loss becomes nan or inf.
     """
     if device is not None and isinstance(net, nn.Module):
         net.to(device)
     animator = None
     if animate or plot_path is not None:
-        animator = Animator(
-            xlabel="epoch",
-            xlim=[1, num_epochs],
-            ylim=ylim,
-            legend=["train loss", "train acc", "test acc"],
-            save_path=plot_path,
-            live=animate,
-        )
-    if verbose is None:
-        verbose = animator is not None and animator.mode == "static"
-    history = History()
-    timer = Timer()
-    for epoch in range(1, num_epochs + 1):
-        timer.start()
-        try:
-            train_loss, train_acc = train_epoch_ch3(
-                net, train_iter, loss, updater, device=device, grad_clip=grad_clip, epoch=epoch
-            )
-        except TrainingDiverged as err:
-            err.history = history  # the epochs before it stay reachable
+        animator = Animator(xlabel="epoch", xlim=[1, num_epochs] if num_epochs > 1 else None, ylim=ylim,
+                            legend=["train loss", "train acc", "test acc"], save_path=plot_path, live=animate)
+    history, timer = History(), Timer()
+    try:
+        for epoch in range(1, num_epochs + 1):
+            timer.start()
+            train_metrics = train_epoch_ch3(net, train_iter, loss, updater, device=device, grad_clip=grad_clip,
+                                            epoch=epoch)
+            test_acc = evaluate_accuracy(net, test_iter, device)
+            history.append(EpochStats(epoch, *train_metrics, test_acc, timer.stop()))
             if animator is not None:
-                animator.finish()
-            raise
-        test_acc = evaluate_accuracy(net, test_iter, device)
-        stats = EpochStats(epoch, train_loss, train_acc, test_acc, timer.stop())
-        history.append(stats)
+                animator.add(epoch, train_metrics + (test_acc,))
+                if animator.mode == "static":  # nothing is seen until the end: say how it goes
+                    print(history[-1], flush=True)
+    except TrainingDiverged as err:
+        err.history = history  # the epochs done stay reachable
+        raise
+    finally:
         if animator is not None:
-            animator.add(epoch, (train_loss, train_acc, test_acc))
-        if verbose:
-            print(stats, flush=True)
-    if animator is not None:
-        animator.finish()
+            animator.finish()
     return history
 
 

@@ -6,8 +6,8 @@ Code written for that book runs after a one-line change::
     from d2lnotes.d2lzh import *        # was: from d2lzh_pytorch import *
 
 Every function here is a thin adapter over the d2lnotes core: the data come from the verified in-memory loader
-(:mod:`d2lnotes.data`), training runs the core's epoch (:func:`d2lnotes.train.train_epoch`), figures are drawn
-by :mod:`d2lnotes.plotting`. What differs from the book, on purpose:
+(:mod:`d2lnotes.data`), figures are drawn by :mod:`d2lnotes.plotting`, and ``train_ch3`` is the book's own loop
+on the core's helpers (accuracy, the divergence check, the history). What differs from the book, on purpose:
 
 * ``train_ch3`` prints the true mean loss per example (the book divides a sum of batch *means* by the number of
   examples, so with ``nn.CrossEntropyLoss()`` it prints ``loss 0.0031`` for a mean of about 0.79), and returns
@@ -16,9 +16,6 @@ by :mod:`d2lnotes.plotting`. What differs from the book, on purpose:
   switches to SVG (deterministic) and works with IPython 9;
 * ``load_data_fashion_mnist`` starts no worker processes and reads ``root`` first, without writing there;
 * ``sgd`` also zeroes the gradients (the book's loops zero them again, which is harmless).
-
-Training states the book's convention on the core's step contract (``book_convention``: back-propagate
-``loss(y_hat, y).sum()``, step with the book's ``sgd`` as ``BookSGD`` or the given optimizer).
 
 The main namespace (``import d2lnotes as d2l``) keeps d2l's own signatures; nothing is guessed from argument types.
 """
@@ -39,8 +36,9 @@ from d2lnotes.fetch import FetchConfig, inspect_data_dir, raw_dir
 from d2lnotes.plotting import plot as _plot
 from d2lnotes.plotting import plt, show_images, use_svg_display
 from d2lnotes.plotting import set_figsize as _set_figsize
-from d2lnotes.train import (BatchUpdate, Convention, EpochStats, History, Step, Timer, linreg, mean_per_example, sgd,
-                            squared_loss, train_epoch)
+from d2lnotes.numerics import to_float
+from d2lnotes.train import (EpochStats, History, Timer, accuracy, check_finite, learning_rate, linreg, no_batch, sgd,
+                            squared_loss)
 from d2lnotes.train import evaluate_accuracy as _evaluate_accuracy
 
 __all__ = [
@@ -139,37 +137,11 @@ def evaluate_accuracy(data_iter: Iterable, net: Callable[..., torch.Tensor]) -> 
     return acc
 
 
-class BookSGD:
-    """The book's ``sgd(params, lr, batch_size)`` as a ``Step``, with the ``batch_size`` given to ``train_ch3``."""
-
-    def __init__(self, params: Sequence[torch.Tensor], lr: float, batch_size: int) -> None:
-        """Keep the parameters, the learning rate and the book's batch size."""
-        self.params, self.lr, self.batch_size = list(params), lr, batch_size
-
-    def zero_grad(self) -> None:
-        """Zero the gradients, as the book does before each backward pass."""
-        for p in self.params:
-            if p.grad is not None:
-                p.grad.zero_()
-
-    def step(self) -> None:
-        """Update like the book: ``param -= lr * grad / batch_size``."""
-        sgd(self.params, self.lr, self.batch_size)
-
-
-def book_convention(loss: Loss, step: Step) -> Convention:
-    """Return the book's convention: back-propagate ``loss(y_hat, y).sum()``, then ``step``.
-
-    The reported loss is the mean per example: of an unreduced loss, of a ``reduction='sum'`` loss (divided by the
-    batch size), or a scalar loss's own value (taken as the mean).
-    """
-    summed = getattr(loss, "reduction", None) == "sum"
-
-    def convention(l: torch.Tensor, n: int) -> BatchUpdate:
-        mean = float(l.detach()) / n if summed else mean_per_example(l)
-        return BatchUpdate(l.sum(), mean, step)
-
-    return convention
+def _mean_loss(l: torch.Tensor, loss: Loss, n: int) -> float:
+    """Return the batch's mean loss per example, whatever the loss's reduction (none, mean or sum)."""
+    if getattr(loss, "reduction", None) == "sum":
+        return to_float(l) / n
+    return to_float(l.detach().mean())
 
 
 def train_ch3(
@@ -187,7 +159,7 @@ def train_ch3(
 
     With ``params`` and ``lr`` each batch steps ``sgd(params, lr, batch_size)`` on the gradient of
     ``loss(y_hat, y).sum()``; with ``optimizer`` it calls ``optimizer.step()`` on that gradient. The printed loss
-    is the mean per example. Raises ``TrainingDiverged`` when the loss becomes nan or inf.
+    is the mean per example. Raises ``TrainingDiverged``, holding the epochs done, when the loss becomes nan or inf.
     """
     if not isinstance(batch_size, int) or isinstance(batch_size, bool):
         raise TypeError(
@@ -202,14 +174,38 @@ def train_ch3(
             "train_ch3(net, train_iter, test_iter, loss, num_epochs, batch_size, [W, b], lr) or "
             "train_ch3(net, train_iter, test_iter, loss, num_epochs, batch_size, None, None, optimizer)"
         )
-    convention = book_convention(loss, optimizer if optimizer is not None else BookSGD(params, lr, batch_size))
     history, timer = History(), Timer()
-    for epoch in range(1, num_epochs + 1):
+    for epoch in range(num_epochs):
+        train_l_sum, train_acc_sum, n = 0.0, 0.0, 0
         timer.start()
-        train_loss, train_acc = train_epoch(net, train_iter, loss, convention, epoch=epoch)
-        stats = EpochStats(epoch, train_loss, train_acc, evaluate_accuracy(test_iter, net), timer.stop())
-        history.append(stats)
-        print(stats, flush=True)
+        for batch, (X, y) in enumerate(train_iter, 1):
+            y_hat = net(X)
+            l = loss(y_hat, y)
+            mean = _mean_loss(l, loss, len(y))
+            check_finite(mean, epoch=epoch + 1, batch=batch, lr=lr or learning_rate(optimizer), history=history)
+            l = l.sum()
+
+            # zero the gradients
+            if optimizer is not None:
+                optimizer.zero_grad()
+            elif params is not None and params[0].grad is not None:
+                for param in params:
+                    param.grad.data.zero_()
+
+            l.backward()
+            if optimizer is None:
+                sgd(params, lr, batch_size)
+            else:
+                optimizer.step()
+
+            train_l_sum += mean * y.shape[0]
+            train_acc_sum += accuracy(y_hat, y)
+            n += y.shape[0]
+        if n == 0:
+            raise no_batch("train_ch3")
+        test_acc = evaluate_accuracy(test_iter, net)
+        history.append(EpochStats(epoch + 1, train_l_sum / n, train_acc_sum / n, test_acc, timer.stop()))
+        print(history[-1], flush=True)
     return history
 
 

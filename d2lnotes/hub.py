@@ -1,5 +1,8 @@
 """d2l's data hub: ``DATA_HUB``, ``DATA_URL``, ``download``, ``download_extract`` and ``extract``, both generations.
 
+Book code that both d2l faces (``d2lnotes.d2l017``, ``d2lnotes.d2l1``) re-export; like a face, the core never
+imports it.
+
 d2l 0.17 registers files by name, ``DATA_HUB[name] = (url, sha1)``, and calls ``download(name, cache_dir)``;
 d2l 1.0 calls ``download(url, folder, sha1_hash)``. The first argument says which: a name registered in
 ``DATA_HUB``, or a URL. Either way the transfer is the package's verified one

@@ -263,6 +263,16 @@ class Animator:
                 self.Y[i].append(to_float(b))
         self.redraw()
 
+    def set_lines(self, X: Sequence[Sequence[Any]], Y: Sequence[Sequence[Any]], fmts: Sequence[str] | None = None,
+                  legend: Sequence[str] | None = None) -> None:
+        """Replace every line by the points ``X[i]``, ``Y[i]`` (format ``fmts[i]``), and the legend; redraw."""
+        self.X, self.Y = [list(xs) for xs in X], [list(ys) for ys in Y]
+        if fmts is not None:
+            self.fmts = list(fmts)
+        if legend is not None:
+            self.legend = list(legend)
+        self.redraw()
+
     def redraw(self) -> None:
         """Plot every line of ``X``/``Y`` afresh, apply ``config_axes`` and refresh the figure if live."""
         self.axes[0].cla()

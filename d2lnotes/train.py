@@ -1,32 +1,19 @@
-"""Training, the core: one optimisation step, one epoch loop, the history, and the metrics they report.
+"""Training, the core: the small helpers each book's training loop is written with.
 
-The core knows no book. ``optimize_step(objective, step)`` checks the reported
-loss for nan/inf, zeroes the gradients, back-propagates ``objective`` (a scalar
-the caller chose), optionally clips, and calls ``step.step()`` without autograd;
-``step`` is a torch optimizer or anything with ``zero_grad()`` and ``step()``
-(the ``Step`` protocol). ``train_epoch`` loops that step over a data iterator,
-asking a *convention* what each batch back-propagates, reports and steps with.
-
-Each book states its convention on that contract, in its own face:
-
-* d2l 0.17 (``d2lnotes.d2l017``: ``train_epoch_ch3``, ``train_ch3``): a torch
-  optimizer steps on the *mean* loss of the batch; a custom
-  ``updater(batch_size)`` (like ``lambda n: sgd(params, lr, n)``) gets the *sum*
-  and divides by the batch size itself;
-* d2l 1.0 (``d2lnotes.d2l1.modules.Trainer``): the loss ``training_step``
-  returns, and the optimizer of ``configure_optimizers``;
-* Dive-into-DL-PyTorch (``d2lnotes.d2lzh.train_ch3``): ``loss(y_hat, y).sum()``
-  and the book's ``sgd(params, lr, batch_size)`` or optimizer.
-
-The reported loss is always the mean per example. The from-scratch pieces every
-book shares (``sgd``, ``linreg``, ``squared_loss``) are here too.
+The core knows no book and calls none of the faces. Each face writes its book's loop on these helpers, so a
+learner who holds the book open next to it recognises it line by line: d2l 0.17's ``train_epoch_ch3`` and
+``train_ch3`` (``d2lnotes.d2l017``), Dive-into-DL-PyTorch's ``train_ch3`` (``d2lnotes.d2lzh``) and d2l 1.0's
+``Trainer.fit_epoch`` (``d2lnotes.d2l1.modules``). The helpers: ``Accumulator`` and ``Timer``, ``accuracy`` and
+the ``evaluate_*`` functions, the per-epoch record (``EpochStats``) and ``History``, ``check_finite`` (the
+divergence check, which carries the history so far), ``clip_gradients`` over given parameters, and the
+from-scratch pieces every book shares (``sgd``, ``linreg``, ``squared_loss``).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from typing import Any, Callable, Iterable, NamedTuple, Protocol
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -40,58 +27,37 @@ __all__ = [
     "TrainingDiverged",
     "EpochStats",
     "History",
-    "Step",
-    "BatchUpdate",
-    "Convention",
-    "train_epoch",
     "accuracy",
     "evaluate_accuracy",
     "evaluate_loss",
-    "optimize_step",
+    "check_finite",
+    "clip_gradients",
+    "graph_leaves",
     "learning_rate",
-    "mean_per_example",
+    "no_batch",
     "device_of",
     "sgd",
     "linreg",
     "squared_loss",
     "try_gpu",
+    "try_all_gpus",
 ]
 
 Net = Callable[[torch.Tensor], torch.Tensor]
 Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-class Step(Protocol):
-    """How the parameters are updated after a backward pass: a torch optimizer, or any object with these two."""
-
-    def zero_grad(self) -> None:
-        """Clear the gradients before the next backward pass."""
-
-    def step(self) -> None:
-        """Update the parameters from their gradients (``optimize_step`` calls it without autograd)."""
-
-
-class BatchUpdate(NamedTuple):
-    """What one batch does, in some book's convention: back-propagate ``objective``, report ``mean_loss``, ``step``."""
-
-    objective: torch.Tensor
-    mean_loss: float
-    step: Step
-
-
-#: A book's convention: (the batch's loss as the loss function returned it, batch size) -> BatchUpdate.
-Convention = Callable[[torch.Tensor, int], BatchUpdate]
-
 class TrainingDiverged(RuntimeError):
     """Raised when the training loss becomes nan or inf; says where and what to try.
 
-    ``history`` holds the epochs completed before it (``train_ch3`` and ``Trainer.fit`` fill it in).
+    ``history`` holds the epochs completed before it.
     """
 
-    def __init__(self, loss: float, epoch: int | None, batch: int | None, lr: float | None) -> None:
+    def __init__(self, loss: float, epoch: int | None, batch: int | None, lr: float | None,
+                 history: Sequence[Any] = ()) -> None:
         """Build the message from the bad loss, where it happened and the learning rate if known."""
         self.loss, self.epoch, self.batch, self.lr = loss, epoch, batch, lr
-        self.history: list = []
+        self.history = history
         where = ", ".join(
             f"{name} {value}" for name, value in (("epoch", epoch), ("batch", batch)) if value is not None
         )
@@ -174,8 +140,10 @@ def device_of(net: Net, device: torch.device | str | None) -> torch.device | Non
     return None
 
 
-_NO_BATCH = ("{what}: the data iterator yielded no batch; check the loader (an empty dataset, or an iterator that "
-             "was already used up: pass the loader itself, which starts afresh every epoch)")
+def no_batch(what: str) -> ValueError:
+    """Return the error for a data iterator that yielded no batch, saying what to check."""
+    return ValueError(f"{what}: the data iterator yielded no batch; check the loader (an empty dataset, or an "
+                      "iterator that was already used up: pass the loader itself, which starts afresh every epoch)")
 
 
 def evaluate_accuracy(
@@ -192,7 +160,7 @@ def evaluate_accuracy(
                 X, y = X.to(device), y.to(device)
             metric.add(accuracy(net(X), y), y.numel())
     if metric[1] == 0:
-        raise ValueError(_NO_BATCH.format(what="evaluate_accuracy"))
+        raise no_batch("evaluate_accuracy")
     return metric[0] / metric[1]
 
 
@@ -220,7 +188,7 @@ def evaluate_loss(net: Net, data_iter: Iterable, loss: Callable[[torch.Tensor, t
             else:
                 metric.add(float(l) * len(X), len(X))
     if metric[1] == 0:
-        raise ValueError(_NO_BATCH.format(what="evaluate_loss"))
+        raise no_batch("evaluate_loss")
     return metric[0] / metric[1]
 
 
@@ -231,84 +199,38 @@ def learning_rate(updater: Any) -> float | None:
     return float(lr) if isinstance(lr, (int, float)) else None
 
 
-def mean_per_example(l: torch.Tensor) -> float:
-    """Return the mean of an unreduced loss (one value per example), or the value of a scalar loss."""
-    return float(l.detach().mean())
+def check_finite(loss: Any, *, epoch: int | None = None, batch: int | None = None, lr: float | None = None,
+                 history: Sequence[Any] = ()) -> None:
+    """Raise ``TrainingDiverged`` (naming the epoch, the batch and a smaller ``lr``) if ``loss`` is nan or inf.
 
-
-def optimize_step(
-    objective: torch.Tensor,
-    step: Step,
-    *,
-    mean_loss: float | None = None,
-    params: Iterable[torch.Tensor] | None = None,
-    grad_clip: float | None = None,
-    epoch: int | None = None,
-    batch: int | None = None,
-) -> float:
-    """Take one optimisation step on ``objective`` (a scalar) and return the batch's mean loss per example.
-
-    In order: raise ``TrainingDiverged`` (naming ``epoch``/``batch``) if ``mean_loss`` (default: the value of
-    ``objective``) is nan or inf, before any update; ``step.zero_grad()``; ``objective.backward()``; rescale the
-    gradient to norm ``grad_clip`` at most (the parameters are ``params``, or a torch optimizer's own); then
-    ``step.step()`` without autograd.
+    ``loss`` is a number or a tensor of losses (read without its gradient); ``history`` is what the caller has
+    recorded so far, kept on the exception.
     """
-    if objective.ndim != 0:
-        raise ValueError(
-            f"optimize_step back-propagates one number, got a loss of shape {tuple(objective.shape)}: "
-            "reduce it first, e.g. l.mean() or l.sum()"
-        )
-    mean = float(objective.detach()) if mean_loss is None else mean_loss
-    if not math.isfinite(mean):
-        raise TrainingDiverged(mean, epoch, batch, learning_rate(step))
-    if grad_clip is not None:
-        if params is None and hasattr(step, "param_groups"):
-            params = [p for group in step.param_groups for p in group["params"]]
-        if params is None:
-            raise ValueError(
-                "grad_clip needs the parameters to clip: pass params=[W, b] (or net.parameters())"
-            )
-    step.zero_grad()
-    objective.backward()
-    if grad_clip is not None:
-        nn.utils.clip_grad_norm_(list(params), grad_clip)
-    with torch.no_grad():
-        step.step()
-    return mean
+    value = to_float(loss.detach().mean()) if isinstance(loss, torch.Tensor) else float(loss)
+    if not math.isfinite(value):
+        raise TrainingDiverged(value, epoch, batch, lr, history)
 
 
-def train_epoch(
-    net: Net,
-    train_iter: Iterable,
-    loss: Loss,
-    convention: Convention,
-    *,
-    device: torch.device | str | None = None,
-    grad_clip: float | None = None,
-    params: Iterable[torch.Tensor] | None = None,
-    epoch: int | None = None,
-) -> tuple[float, float]:
-    """Train ``net`` for one epoch, one ``optimize_step`` per batch as ``convention`` says.
+def graph_leaves(t: torch.Tensor) -> list[torch.Tensor]:
+    """Return the tensors ``t`` was computed from that ``t.backward()`` gives a gradient (its parameters)."""
+    leaves: list[torch.Tensor] = []
+    seen: set[Any] = set()
+    stack = [t.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        if hasattr(node, "variable"):  # an AccumulateGrad node: .grad of this leaf is written
+            leaves.append(node.variable)
+        stack.extend(parent for parent, _ in node.next_functions)
+    return leaves
 
-    Returns (mean training loss per example, training accuracy).
-    """
-    if isinstance(net, nn.Module):
-        net.train()
-    device = device_of(net, device)
-    params = list(params) if params is not None else None
-    metric = Accumulator(3)  # sum of losses, correct predictions, examples
-    for i, (X, y) in enumerate(train_iter):
-        if device is not None:
-            X, y = X.to(device), y.to(device)
-        y_hat = net(X)
-        update = convention(loss(y_hat, y), X.shape[0])
-        mean = optimize_step(update.objective, update.step, mean_loss=update.mean_loss, params=params,
-                             grad_clip=grad_clip, epoch=epoch, batch=i + 1)
-        n = y.numel()
-        metric.add(mean * n, accuracy(y_hat, y), n)
-    if metric[2] == 0:
-        raise ValueError(_NO_BATCH.format(what="train_epoch"))
-    return metric[0] / metric[2], metric[1] / metric[2]
+
+def clip_gradients(params: Iterable[torch.Tensor], max_norm: float | None) -> None:
+    """Rescale the gradients of ``params`` so that their joint norm is at most ``max_norm`` (None: leave them)."""
+    if max_norm is not None:
+        nn.utils.clip_grad_norm_([p for p in params if p.grad is not None], max_norm)
 
 
 class EpochStats(NamedTuple):
@@ -399,3 +321,8 @@ def try_gpu(i: int = 0) -> torch.device:
     if torch.cuda.device_count() >= i + 1:
         return torch.device(f"cuda:{i}")
     return torch.device("cpu")
+
+
+def try_all_gpus() -> list[torch.device]:
+    """Return every GPU, or ``[cpu]`` when there is none."""
+    return [torch.device(f"cuda:{i}") for i in range(torch.cuda.device_count())] or [torch.device("cpu")]

@@ -12,6 +12,8 @@ import gzip
 import http.server
 import os
 import re
+import shutil
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -71,6 +73,33 @@ def execute_cells(cells: list[str], folder: Path, **env: str) -> nbformat.Notebo
     client = NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}})
     client.execute(env=kernel_env)
     return nb
+
+
+@pytest.fixture(scope="session")
+def virtual_display() -> str:
+    """Return an X display for a real window: the session's own, or a virtual one (Debian's xvfb) started here.
+
+    Skipped where neither exists (failed in CI, whose set-up installs xvfb).
+    """
+    if os.environ.get("DISPLAY"):
+        yield os.environ["DISPLAY"]
+        return
+    if shutil.which("Xvfb") is None:
+        why = "no display and no Xvfb (sudo apt-get install xvfb)"
+        if in_ci():
+            pytest.fail(f"CI needs a display: {why}", pytrace=False)
+        pytest.skip(why)
+    read, write = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-nolisten", "tcp", "-screen", "0", "1024x768x24"],
+                              pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        number = pipe.readline().strip()  # Xvfb writes its display number once it accepts connections
+    try:
+        yield f":{number}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -39,3 +39,17 @@ def batches(X: torch.Tensor, y: torch.Tensor, size: int) -> list[tuple[torch.Ten
 def in_ci() -> bool:
     """Return True when running under CI (``CI`` set), where a missing prerequisite is a failure, not a skip."""
     return bool(os.environ.get("CI"))
+
+
+class Recorder(torch.nn.Module):
+    """Identity model that records the training flag, grad mode and device it saw."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.ones(()))
+        self.seen: list[tuple[bool, bool, str]] = []
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """Return X times the one parameter, recording (training, grad enabled, device)."""
+        self.seen.append((self.training, torch.is_grad_enabled(), X.device.type))
+        return X * self.scale

@@ -10,19 +10,16 @@ import tomllib
 from pathlib import Path
 
 import matplotlib
+import pytest
+import torch
 
-matplotlib.use("Agg")
-
-import pytest  # noqa: E402
-import torch  # noqa: E402
-
-from d2lnotes import doctor  # noqa: E402
-from d2lnotes.doctor import (Finding, check_data, check_device, check_plots, describe_data,  # noqa: E402
+from d2lnotes import doctor
+from d2lnotes.doctor import (Finding, check_data, check_device, check_plots, describe_data,
                              describe_device, describe_packages, describe_plots, exit_status, report,
                              version_floors)
-from d2lnotes.__main__ import info  # noqa: E402
-from d2lnotes.data import load_data_fashion_mnist  # noqa: E402
-from d2lnotes.fetch import FileStatus, ensure_fashion_mnist, raw_dir  # noqa: E402
+from d2lnotes.__main__ import info
+from d2lnotes.data import load_data_fashion_mnist
+from d2lnotes.fetch import FileStatus, ensure_fashion_mnist, raw_dir
 
 REPO = Path(__file__).resolve().parents[1]
 DOWNLOAD = "python -m d2lnotes data download"

@@ -7,17 +7,14 @@ import warnings
 from pathlib import Path
 
 import matplotlib
+import numpy as np
+import pytest
+import torch
+from PIL import Image
 
-matplotlib.use("Agg")
+import d2lnotes as d2l
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from PIL import Image  # noqa: E402
-
-import d2lnotes as d2l  # noqa: E402
-
-from d2lnotes import plotting as dplot  # noqa: E402
+from d2lnotes import plotting as dplot
 
 REPO = Path(__file__).resolve().parents[1]
 plt = d2l.plt
@@ -31,10 +28,21 @@ def _close_figures():
     plt.close("all")
 
 
-def test_plt_draws_on_pyplots_current_figure():
-    fig = d2l.plt.figure()
-    d2l.plt.plot([1, 2], [3, 4])
-    assert matplotlib.pyplot.gcf() is fig and fig.axes[0].lines[0].get_ydata().tolist() == [3, 4]
+def test_plot_without_axes_draws_on_the_figure_the_book_made_with_plt():
+    fig = d2l.plt.figure(figsize=(4, 3))  # the book: d2l.plt.figure(...), then d2l.plot(...) on it
+    d2l.plot([1, 2], [[3, 4], [5, 6]], legend=["a", "b"])
+    assert len(d2l.plt.get_fignums()) == 1 and fig.axes[0].lines[1].get_ydata().tolist() == [5, 6]
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["a", "b"]
+
+
+def test_set_lines_replaces_every_line_and_the_legend():
+    anim = d2l.Animator(legend=["old"], live=False)
+    anim.add(1, 0.5)
+    anim.set_lines([[1, 2], [1, 2, 3]], [[0.5, 0.4], [0.1, 0.2, 0.3]], ["C0-", "C1--"], legend=["loss", "acc"])
+    ax = anim.axes[0]
+    assert [line.get_ydata().tolist() for line in ax.get_lines()] == [[0.5, 0.4], [0.1, 0.2, 0.3]]
+    assert ax.get_lines()[1].get_linestyle() == "--"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["loss", "acc"]
 
 
 def test_set_figsize_sets_the_default_size_only():
@@ -206,8 +214,7 @@ def test_animator_in_a_window_redraws_without_blocking(monkeypatch):
 
 
 @pytest.mark.slow  # starts a Python process
-@pytest.mark.skipif(not os.environ.get("DISPLAY"), reason="needs a display for a Tk window")
-def test_animator_with_tkagg_finishes_in_a_subprocess(tmp_path):
+def test_animator_with_tkagg_finishes_in_a_subprocess(tmp_path, virtual_display):
     script = tmp_path / "tk.py"
     script.write_text(
         "import d2lnotes as d2l\n"
@@ -219,7 +226,7 @@ def test_animator_with_tkagg_finishes_in_a_subprocess(tmp_path):
         "assert a.axes[0].get_lines()[0].get_ydata().tolist() == [0, 1, 4, 9, 16]\n"
         "print('done')\n"
     )
-    env = dict(os.environ, MPLBACKEND="TkAgg")
+    env = dict(os.environ, MPLBACKEND="TkAgg", DISPLAY=virtual_display)
     res = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "done" and res.stderr == ""

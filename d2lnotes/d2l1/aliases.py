@@ -17,7 +17,6 @@ __all__ = [
     "cosh", "tanh", "linspace", "exp", "log", "normal", "rand", "randn", "matmul", "int32", "int64", "float32",
     "concat", "stack", "abs", "eye", "sigmoid", "batch_matmul", "numpy", "size", "reshape", "to", "reduce_sum",
     "argmax", "astype", "transpose", "reduce_mean", "expand_dims", "swapaxes", "repeat", "cpu", "gpu", "num_gpus",
-    "try_all_gpus",
 ]
 
 # Names bound to torch itself (their docstrings are torch's).
@@ -106,6 +105,3 @@ def num_gpus() -> int:
     return torch.cuda.device_count()
 
 
-def try_all_gpus() -> list[torch.device]:
-    """Return every GPU, or ``[cpu()]`` when there is none."""
-    return [gpu(i) for i in range(num_gpus())] or [cpu()]

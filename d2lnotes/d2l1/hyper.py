@@ -117,11 +117,13 @@ class ProgressBoard(HyperParameters):
         return self.ls[i % len(self.ls)], self.colors[i % len(self.colors)]
 
     def _start(self) -> Animator:
-        """Create the Animator that shows this board (on ``fig``/``axes`` if the caller set them)."""
+        """Create the Animator that shows this board, with its settings (on ``fig``/``axes`` if the caller set them)."""
         # fig/axes set by the caller (not those of this board's previous figure): draw there instead.
         axes = self.axes if self.axes is not None and self.axes.figure is not self._made else None
         fig = None if axes is not None or self.fig is self._made else self.fig
-        anim = Animator(figsize=self.figsize, live=self.display, fig=fig, axes=axes)  # settings: see _render
+        anim = Animator(xlabel=self.xlabel, ylabel=self.ylabel, xlim=self.xlim, ylim=self.ylim, xscale=self.xscale,
+                        yscale=self.yscale, figsize=self.figsize, save_path=self.save_path, live=self.display,
+                        fig=fig, axes=axes)
         if fig is None and axes is None:
             self._made = anim.fig
         self.fig, self.axes = anim.fig, anim.axes[0]  # like the book: board.fig is the figure drawn on
@@ -140,14 +142,10 @@ class ProgressBoard(HyperParameters):
 
     def _render(self) -> None:
         """Plot every line's points and refresh the figure where it is shown."""
-        anim = self.animator
-        anim.X = [[p.x for p in line] for line in self.data.values()]
-        anim.Y = [[p.y for p in line] for line in self.data.values()]
-        anim.fmts = [color + linestyle for linestyle, color in map(self._style, range(len(anim.X)))]
-        anim.legend = list(self.data)
-        for name in ("xlabel", "ylabel", "xlim", "ylim", "xscale", "yscale"):  # read now: the model may change them
-            setattr(anim, name, getattr(self, name))
-        anim.redraw()
+        lines = list(self.data.values())
+        fmts = [color + linestyle for linestyle, color in map(self._style, range(len(lines)))]
+        self.animator.set_lines([[p.x for p in line] for line in lines], [[p.y for p in line] for line in lines],
+                                fmts, legend=list(self.data))
         self._pending = False
         self._shown_at = time.monotonic()
 
@@ -179,7 +177,4 @@ class ProgressBoard(HyperParameters):
         """
         self.flush()
         anim, self.animator = self.animator, None
-        if anim is None:
-            return None
-        anim.save_path = Path(self.save_path) if self.save_path is not None else None
-        return anim.finish()
+        return anim.finish() if anim is not None else None

@@ -2,9 +2,8 @@
 
 Same names, call shapes and meaning as the book's package (d2l 1.0.3), on the course's own parts:
 
-* ``Trainer.fit_epoch`` takes each optimisation step with :func:`d2lnotes.train.optimize_step`, the step
-  ``train_ch3`` takes (nan/inf check, optional clipping, optimizer step), in this book's convention: it
-  back-propagates the loss ``training_step`` returns and steps the optimizer of ``configure_optimizers``;
+* ``Trainer.fit_epoch`` is the book's loop (``training_step``, ``zero_grad``, ``backward``, the book's
+  ``clip_gradients`` when ``gradient_clip_val > 0``, ``step``), with the core's divergence check before each update;
 * ``DataModule.get_tensorloader`` batches with :class:`d2lnotes.data.TensorLoader`, the loader of
   ``load_data_fashion_mnist`` (in memory: a ``num_workers`` setting is kept but has nothing to do);
 * ``Module.plot`` draws on a :class:`d2lnotes.d2l1.hyper.ProgressBoard`, which plots through ``Animator``.
@@ -16,7 +15,6 @@ The book's concrete models and data (``LinearRegression``, ``FashionMNIST``, ...
 
 from __future__ import annotations
 
-import math
 import warnings
 from pathlib import Path
 from typing import Any, Sequence
@@ -31,9 +29,9 @@ from d2lnotes.data import TensorLoader
 from d2lnotes.fetch import data_dir
 from d2lnotes.d2l1.hyper import HyperParameters, ProgressBoard
 from d2lnotes.numerics import to_float
-from d2lnotes.train import History, Timer, TrainingDiverged, learning_rate, optimize_step
+from d2lnotes.train import History, Timer, check_finite, clip_gradients, learning_rate
 
-__all__ = ["Module", "Classifier", "DataModule", "Trainer", "TrainerStep", "FitHistory"]
+__all__ = ["Module", "Classifier", "DataModule", "Trainer", "FitHistory"]
 
 
 class Module(nn.Module, HyperParameters):
@@ -126,35 +124,6 @@ class DataModule(HyperParameters):
 FitHistory = History
 
 
-class TrainerStep:
-    """The book's update after ``loss.backward()``, as a core ``Step``: clip if asked, then the optimizer's step.
-
-    ``zero_grad()`` and ``step()`` are the book's ``fit_epoch`` lines: ``optim.zero_grad()``; then
-    ``clip_gradients(gradient_clip_val, model)`` when ``gradient_clip_val > 0`` (a subclass's own
-    ``clip_gradients`` included) and ``optim.step()``.
-    """
-
-    def __init__(self, trainer: Trainer) -> None:
-        """Keep the trainer whose optimizer, model and clipping setting the step uses."""
-        self.trainer = trainer
-
-    @property
-    def lr(self) -> float | None:
-        """Return the optimizer's learning rate (read by the divergence message)."""
-        return learning_rate(self.trainer.optim)
-
-    def zero_grad(self) -> None:
-        """Zero the gradients through the optimizer."""
-        self.trainer.optim.zero_grad()
-
-    def step(self) -> None:
-        """Clip the gradients if ``gradient_clip_val > 0``, then step the optimizer."""
-        trainer = self.trainer
-        if trainer.gradient_clip_val > 0:
-            trainer.clip_gradients(trainer.gradient_clip_val, trainer.model)
-        trainer.optim.step()
-
-
 class Trainer(HyperParameters):
     """Train a ``Module`` on a ``DataModule`` for ``max_epochs``; ``fit`` returns the per-epoch history."""
 
@@ -212,12 +181,9 @@ class Trainer(HyperParameters):
                 seconds = timer.stop()
                 means = {name: total / count for name, (total, count) in self._sums.items()}
                 self.history.append({"epoch": self.epoch + 1, **means, "seconds": seconds})
-                loss = means.get("train_loss", 0.0)
-                if not math.isfinite(loss):  # fit_epoch replaced by one without optimize_step's check
-                    raise TrainingDiverged(loss, self.epoch + 1, None, learning_rate(self.optim))
-        except TrainingDiverged as err:
-            err.history = self.history  # the epochs before it stay reachable
-            raise
+                # a fit_epoch of the learner's own (the book's, without the check) stops here at the latest
+                check_finite(means.get("train_loss", 0.0), epoch=self.epoch + 1, lr=learning_rate(self.optim),
+                             history=self.history)
         finally:
             self._sums = None
             board = getattr(model, "board", None)
@@ -234,16 +200,20 @@ class Trainer(HyperParameters):
             total[1] += 1
 
     def fit_epoch(self) -> None:
-        """Train one epoch (one ``optimize_step`` per batch), then run the validation steps without gradients.
+        """Train one epoch, then run the validation steps without gradients (the book's ``fit_epoch``).
 
-        Each step back-propagates the loss ``training_step`` returns, then runs ``TrainerStep``: the book's
-        ``clip_gradients`` when ``gradient_clip_val`` is above 0, and ``self.optim.step()``.
+        Added to the book's loop: a nan or inf loss raises ``TrainingDiverged`` before its update.
         """
         self.model.train()
-        step = TrainerStep(self)
-        for i, batch in enumerate(self.train_dataloader):
+        for i, batch in enumerate(self.train_dataloader, 1):
             loss = self.model.training_step(self.prepare_batch(batch))
-            optimize_step(loss, step, epoch=self.epoch + 1, batch=i + 1)
+            check_finite(loss, epoch=self.epoch + 1, batch=i, lr=learning_rate(self.optim), history=self.history)
+            self.optim.zero_grad()
+            with torch.no_grad():
+                loss.backward()
+                if self.gradient_clip_val > 0:
+                    self.clip_gradients(self.gradient_clip_val, self.model)
+                self.optim.step()
             self.train_batch_idx += 1
         if self.val_dataloader is None:
             return
@@ -261,7 +231,7 @@ class Trainer(HyperParameters):
 
     def clip_gradients(self, grad_clip_val: float, model: nn.Module) -> None:
         """Rescale the gradients of ``model``'s parameters so that their joint norm is at most ``grad_clip_val``."""
-        nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], grad_clip_val)
+        clip_gradients(model.parameters(), grad_clip_val)
 
 
 class Classifier(Module):

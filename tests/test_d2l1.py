@@ -13,19 +13,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pytest
+import torch
+from matplotlib.colors import to_rgba
+from torch import nn
 
-matplotlib.use("Agg")
-
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from matplotlib.colors import to_rgba  # noqa: E402
-from torch import nn  # noqa: E402
-
-import d2lnotes as d2l  # noqa: E402
-from d2lnotes.d2l1 import modules  # noqa: E402
-from helpers import blobs  # noqa: E402
+import d2lnotes as d2l
+from d2lnotes.d2l1 import modules
+from helpers import blobs
 
 REPO = Path(__file__).resolve().parents[1]
 plt = d2l.plt
@@ -216,11 +212,11 @@ def test_book_style_script_without_a_display_finishes_silently_and_leaves_the_fi
 
 
 @pytest.mark.slow  # starts a Python process
-@pytest.mark.skipif(not os.environ.get("DISPLAY"), reason="needs a display for a Tk window")
-def test_book_style_script_with_tkagg_finishes(tmp_path):
+def test_book_style_script_with_tkagg_finishes(tmp_path, virtual_display):
     script = tmp_path / "book_script.py"
     script.write_text(BOOK_SCRIPT)
-    env = dict(os.environ, PYTHONPATH=str(REPO), MPLBACKEND="TkAgg", D2LNOTES_DATA=str(tmp_path / "data"))
+    env = dict(os.environ, PYTHONPATH=str(REPO), MPLBACKEND="TkAgg", DISPLAY=virtual_display,
+               D2LNOTES_DATA=str(tmp_path / "data"))
     res = subprocess.run([sys.executable, str(script), "loss.png"], cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
