@@ -66,7 +66,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
 }
 _MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
 #: The submodules, reachable as attributes too (``d2l.fetch.inspect_data_dir()``).
-_SUBMODULES = ("d2l017", "d2l1", "d2lzh", "data", "datafiles", "doctor", "downloads", "fetch", "hub",
+_SUBMODULES = ("d2l017", "d2l1", "d2lzh", "data", "datafiles", "doctor", "downloads", "exercises", "fetch", "hub",
                "numerics", "plotting", "train", "transfer")
 __all__ = sorted(_MODULE_OF)
 
