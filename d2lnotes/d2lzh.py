@@ -119,10 +119,12 @@ def _wants_is_training(net: Any) -> bool:
     return not isinstance(net, nn.Module) and code is not None and "is_training" in code.co_varnames
 
 
-def evaluate_accuracy(data_iter: Iterable, net: Callable[..., torch.Tensor]) -> float:
+def evaluate_accuracy(data_iter: Iterable, net: Callable[..., torch.Tensor],
+                      device: torch.device | str | None = None) -> float:
     """Return the accuracy of ``net`` on ``data_iter`` (data first); a module is left in train mode, as in the book.
 
-    A function with an ``is_training`` parameter is called with ``is_training=False``.
+    ``device`` (the book's section 5.5 adds it) is where each batch goes, by default a module's own device. A
+    function with an ``is_training`` parameter is called with ``is_training=False``.
     """
     if isinstance(data_iter, nn.Module) or not callable(net):
         raise TypeError(
@@ -131,7 +133,7 @@ def evaluate_accuracy(data_iter: Iterable, net: Callable[..., torch.Tensor]) -> 
             "or use d2l's order with d2lnotes.evaluate_accuracy(net, test_iter)."
         )
     model = functools.partial(net, is_training=False) if _wants_is_training(net) else net
-    acc = _evaluate_accuracy(model, data_iter)
+    acc = _evaluate_accuracy(model, data_iter, device)
     if isinstance(net, nn.Module):
         net.train()
     return acc

@@ -57,7 +57,7 @@ def test_signatures_are_the_books():
     assert params(d2l.train_ch3) == [("net", empty), ("train_iter", empty), ("test_iter", empty), ("loss", empty),
                                      ("num_epochs", empty), ("batch_size", empty), ("params", None), ("lr", None),
                                      ("optimizer", None)]
-    assert params(d2l.evaluate_accuracy) == [("data_iter", empty), ("net", empty)]
+    assert params(d2l.evaluate_accuracy) == [("data_iter", empty), ("net", empty), ("device", None)]  # 5.5
     assert params(d2l.load_data_fashion_mnist) == [("batch_size", empty), ("resize", None),
                                                    ("root", "~/Datasets/FashionMNIST")]
     assert params(d2l.semilogy) == [("x_vals", empty), ("y_vals", empty), ("x_label", empty), ("y_label", empty),
@@ -269,6 +269,16 @@ def test_evaluate_accuracy_takes_data_first_and_returns_a_module_to_train_mode()
     assert modes == [False, False] and net.training
     with pytest.raises(TypeError, match=r"data first.*evaluate_accuracy\(test_iter, net\)"):
         d2l.evaluate_accuracy(net, data)
+
+
+def test_evaluate_accuracy_takes_the_device_of_the_books_section_5_5(monkeypatch):
+    data = [(torch.eye(2), torch.tensor([0, 1]))]
+    assert d2l.evaluate_accuracy(data, lambda X: X, torch.device("cpu")) == 1.0  # positional, as the book calls it
+    asked = []
+    monkeypatch.setattr(d2l, "_evaluate_accuracy", lambda net, it, device=None: asked.append(device) or 0.5)
+    d2l.evaluate_accuracy(data, lambda X: X, "cuda:1")
+    d2l.evaluate_accuracy(data, lambda X: X)
+    assert asked == ["cuda:1", None]  # the batches go where the book's caller says, else to the module's device
 
 
 def test_evaluate_accuracy_calls_an_is_training_function_with_false():
