@@ -24,8 +24,11 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "TensorLoader", "get_fashion_mnist_labels", "load_array", "load_data_fashion_mnist",
         "load_fashion_mnist_tensors", "synthetic_data",
     ),
+    "d2lnotes.datafiles": (
+        "data_dir",
+    ),
     "d2lnotes.fetch": (
-        "FashionMNISTUnavailable", "data_dir", "ensure_fashion_mnist", "fashion_mnist_root",
+        "FashionMNISTUnavailable", "ensure_fashion_mnist", "fashion_mnist_root",
     ),
     "d2lnotes.hub": (
         "DATA_HUB", "DATA_URL", "download", "download_extract", "extract",

@@ -1,8 +1,9 @@
-"""Files on disk, verified: checksums of the decompressed bytes, atomic installs, corrupt copies moved aside, locks.
+"""Files on disk, verified: the data directory, checksums, atomic installs, corrupt copies moved aside, locks.
 
-Knows nothing of where a file comes from (``d2lnotes.fetch`` decides that) or of the network
-(``d2lnotes.transfer``). A failure to *read* a file is a problem with that file (a string saying what is wrong);
-a failure to *write* raises ``transfer.WriteFailed``, so that a full disk is never mistaken for a corrupt file.
+Knows nothing of where a file comes from (``d2lnotes.fetch`` decides that for Fashion-MNIST, ``d2lnotes.downloads``
+for any URL) or of the network (``d2lnotes.transfer``). A failure to *read* a file is a problem with that file (a
+string saying what is wrong); a failure to *write* raises ``transfer.WriteFailed``, so that a full disk is never
+mistaken for a corrupt file.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import platformdirs
 from filelock import FileLock, Timeout
 
 from d2lnotes import transfer
 
-__all__ = ["Checksum", "verify_file", "install_verified", "move_aside", "writable_problem", "file_lock",
+__all__ = ["Checksum", "data_dir", "verify_file", "install_verified", "move_aside", "writable_problem", "file_lock",
            "remove_leftovers"]
 
 _CHUNK = 1 << 20
@@ -37,6 +39,13 @@ class Checksum:
     md5: str
     size: int
 
+
+def data_dir() -> Path:
+    """Return the data directory: $D2LNOTES_DATA if set, else the per-user cache directory (never the CWD)."""
+    env = os.environ.get("D2LNOTES_DATA", "").strip()
+    if env:
+        return Path(env).expanduser().absolute()
+    return Path(platformdirs.user_cache_dir("d2lnotes", appauthor=False))
 
 
 def _is_gzip(path: Path) -> bool:

@@ -12,7 +12,7 @@ import urllib.parse
 from pathlib import Path
 
 from d2lnotes import transfer
-from d2lnotes.fetch import file_lock, mirror_problem, move_aside, writable_problem
+from d2lnotes.datafiles import file_lock, move_aside, writable_problem
 
 __all__ = ["DownloadFailed", "sha1_of", "fetch_url"]
 _CHUNK = 1 << 20
@@ -49,10 +49,10 @@ def fetch_url(url: str, folder: Path, *, sha1: str | None = None, max_bytes: int
     renamed ``.corrupt``. Raises ``DownloadFailed`` when the file cannot be had.
     """
     folder = Path(folder)
-    name = urllib.parse.urlsplit(url).path.rstrip("/").split("/")[-1] if not mirror_problem(url) else ""
+    name = urllib.parse.urlsplit(url).path.rstrip("/").split("/")[-1] if not transfer.url_problem(url) else ""
     target = folder / (name or "download")
     if not name:
-        raise DownloadFailed(url, target, f"not a usable URL ({mirror_problem(url) or 'no file name'})")
+        raise DownloadFailed(url, target, f"not a usable URL ({transfer.url_problem(url) or 'no file name'})")
 
     def sha1_problem(path: Path) -> str | None:
         """Return None when the file at path is the one wanted, else its sha1 against the expected one."""

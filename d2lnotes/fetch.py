@@ -25,18 +25,15 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-import urllib.parse
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-import platformdirs
-
 from d2lnotes import transfer
-from d2lnotes.datafiles import (Checksum, file_lock, install_verified, move_aside, remove_leftovers, verify_file,
-                                writable_problem)
+from d2lnotes.datafiles import (Checksum, data_dir, file_lock, install_verified, move_aside, remove_leftovers,
+                                verify_file, writable_problem)
 
 
 CHECKSUMS: Mapping[str, Checksum] = MappingProxyType({
@@ -163,14 +160,6 @@ class FileStatus:
         return self.present and not self.problem
 
 
-def data_dir() -> Path:
-    """Return the data directory: $D2LNOTES_DATA if set, else the per-user cache directory (never the CWD)."""
-    env = os.environ.get("D2LNOTES_DATA", "").strip()
-    if env:
-        return Path(env).expanduser().absolute()
-    return Path(platformdirs.user_cache_dir("d2lnotes", appauthor=False))
-
-
 def raw_dir(root: Path) -> Path:
     """Return the folder torchvision's FashionMNIST(root) reads: ``root/FashionMNIST/raw``."""
     return Path(root) / "FashionMNIST" / "raw"
@@ -183,20 +172,6 @@ def system_dirs() -> list[Path]:
     return list(SYSTEM_DIRS)
 
 
-def mirror_problem(url: str) -> str | None:
-    """Return why ``url`` cannot be a mirror's base URL, or None when it is an http(s):// or file:// URL."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError as e:
-        return str(e)
-    if parts.scheme not in ("http", "https", "file"):
-        return "not an http://, https:// or file:// URL"
-    if parts.scheme != "file" and not parts.hostname:
-        return "no host name"
-    return None
-
-
 def mirror_urls() -> list[str]:
     """Return the base URLs to download from: the valid ones in $D2LNOTES_MIRROR first, then the official ones.
 
@@ -204,7 +179,7 @@ def mirror_urls() -> list[str]:
     """
     env = []
     for url in (u.strip() for u in os.environ.get("D2LNOTES_MIRROR", "").split(",")):
-        if url and (problem := mirror_problem(url)):
+        if url and (problem := transfer.url_problem(url)):
             warnings.warn(f"D2LNOTES_MIRROR: skipping {url!r}: {problem}", RuntimeWarning, stacklevel=2)
         elif url:
             env.append(url)

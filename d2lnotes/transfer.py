@@ -13,6 +13,7 @@ import stat
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,6 +52,20 @@ class WriteFailed(OSError):
 
 class _ResumeRefused(TransferFailed):
     """The server would not continue the partial file (HTTP 416): start again from byte 0."""
+
+
+def url_problem(url: str) -> str | None:
+    """Return why ``url`` cannot be downloaded from, or None when it is an http(s):// URL with a host or file://."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as e:
+        return str(e)
+    if parts.scheme not in ("http", "https", "file"):
+        return "not an http://, https:// or file:// URL"
+    if parts.scheme != "file" and not parts.hostname:
+        return "no host name"
+    return None
 
 
 def _opener(read_timeout: float) -> urllib.request.OpenerDirector:

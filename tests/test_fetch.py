@@ -19,9 +19,9 @@ import platformdirs
 import pytest
 
 from d2lnotes.__main__ import download, info
-from d2lnotes.fetch import (OFFICIAL_MIRRORS, DataDirWriteError, FashionMNISTUnavailable, data_dir,
-                            ensure_fashion_mnist, ensure_file, fashion_mnist_root, inspect_data_dir, mirror_urls,
-                            raw_dir, verify_file)
+from d2lnotes.datafiles import data_dir, verify_file
+from d2lnotes.fetch import (OFFICIAL_MIRRORS, DataDirWriteError, FashionMNISTUnavailable, ensure_fashion_mnist,
+                            ensure_file, fashion_mnist_root, inspect_data_dir, mirror_urls, raw_dir)
 
 pytestmark = pytest.mark.usefixtures("data_root")
 NAME = "train-labels-idx1-ubyte"
