@@ -26,10 +26,10 @@ from filelock import FileLock, Timeout
 
 from d2lnotes import transfer
 
-__all__ = ["Checksum", "data_dir", "verify_file", "install_verified", "move_aside", "writable_problem", "file_lock",
-           "remove_leftovers"]
+__all__ = ["Checksum", "data_dir", "digest_problem", "verify_file", "install_verified", "move_aside",
+           "writable_problem", "file_lock", "remove_leftovers"]
 
-_CHUNK = 1 << 20
+_CHUNK = 1 << 20  # bytes read at a time when a file is hashed or copied
 
 
 @dataclass(frozen=True)
@@ -59,34 +59,46 @@ def _open_maybe_gzip(path: Path) -> BinaryIO:
     return gzip.open(path, "rb") if _is_gzip(path) else open(path, "rb")  # type: ignore[return-value]
 
 
+def digest_problem(src: BinaryIO, algorithm: str, expected: str, size: int | None = None,
+                   out: BinaryIO | None = None) -> str | None:
+    """Return why the bytes read from src do not have the expected size and digest, or None when they match.
+
+    The one place files are hashed: ``algorithm`` is a ``hashlib`` name (``"md5"``, ``"sha1"``, ...). The bytes
+    are read in chunks and copied into ``out`` when one is given; reading stops as soon as there are more than
+    ``size`` (None: any size). Read errors propagate; a failure to write into ``out`` raises
+    ``transfer.WriteFailed``.
+    """
+    digest, got = hashlib.new(algorithm, usedforsecurity=False), 0
+    while chunk := src.read(_CHUNK):
+        digest.update(chunk)
+        got += len(chunk)
+        if size is not None and got > size:
+            return f"too long: more than the expected {size:,} bytes"
+        if out is not None:
+            try:
+                out.write(chunk)
+            except OSError as e:
+                raise transfer.WriteFailed(e.errno, e.strerror, getattr(out, "name", "")) from e
+    if size is not None and got != size:
+        return f"size {got:,} bytes, expected {size:,}"
+    if digest.hexdigest() != expected.lower():
+        return f"{algorithm} {digest.hexdigest()}, expected {expected}"
+    return None
+
+
 def _copy_checked(src: Path, checksum: Checksum, out: BinaryIO | None = None) -> str | None:
     """Stream src's decompressed bytes (into out, if given) and return why they do not match, or None.
 
     Any failure to *read* or decompress src is a problem with src; a failure to write into out raises
     ``transfer.WriteFailed``.
     """
-    md5, size = hashlib.md5(usedforsecurity=False), 0
     try:
         with _open_maybe_gzip(src) as f:
-            while chunk := f.read(_CHUNK):
-                md5.update(chunk)
-                size += len(chunk)
-                if size > checksum.size:
-                    return f"too long: more than the expected {checksum.size:,} bytes"
-                if out is not None:
-                    try:
-                        out.write(chunk)
-                    except OSError as e:
-                        raise transfer.WriteFailed(e.errno, e.strerror, getattr(out, "name", "")) from e
+            return digest_problem(f, "md5", checksum.md5, checksum.size, out)
     except transfer.WriteFailed:
         raise
     except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError; zlib.error is not
         return f"cannot be read or decompressed: {type(e).__name__}: {e}"
-    if size != checksum.size:
-        return f"size {size:,} bytes, expected {checksum.size:,}"
-    if md5.hexdigest() != checksum.md5:
-        return f"md5 {md5.hexdigest()}, expected {checksum.md5}"
-    return None
 
 
 def verify_file(path: Path, checksum: Checksum) -> str | None:
