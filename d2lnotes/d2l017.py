@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Sequence, Union
 import torch
 from torch import nn
 
-from d2lnotes.data import get_fashion_mnist_labels
+from d2lnotes.fashion_mnist import get_fashion_mnist_labels
 from d2lnotes.plotting import Animator, show_images
 from d2lnotes.train import (BatchUpdate, Convention, EpochStats, History, Loss, Net, Step, Timer, TrainingDiverged,
                             device_of, evaluate_accuracy, learning_rate, mean_per_example, train_epoch)

@@ -1,9 +1,9 @@
 """Files on disk, verified: the data directory, checksums, atomic installs, corrupt copies moved aside, locks.
 
-Knows nothing of where a file comes from (``d2lnotes.fetch`` decides that for Fashion-MNIST, ``d2lnotes.downloads``
-for any URL) or of the network (``d2lnotes.transfer``). A failure to *read* a file is a problem with that file (a
-string saying what is wrong); a failure to *write* raises ``transfer.WriteFailed``, so that a full disk is never
-mistaken for a corrupt file.
+Knows nothing of where a file comes from (``d2lnotes.fashion_mnist`` decides that for Fashion-MNIST,
+``d2lnotes.downloads`` for any URL) or of the network (``d2lnotes.transfer``). A failure to *read* a file is a
+problem with that file (a string saying what is wrong); a failure to *write* raises ``transfer.WriteFailed``, so
+that a full disk is never mistaken for a corrupt file.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from filelock import FileLock, Timeout
 
 from d2lnotes import transfer
 
-__all__ = ["Checksum", "data_dir", "digest_problem", "verify_file", "install_verified", "move_aside",
-           "writable_problem", "file_lock", "remove_leftovers"]
+__all__ = ["Checksum", "data_dir", "max_download_bytes", "system_copy_paths", "digest_problem", "verify_file",
+           "install_verified", "move_aside", "writable_problem", "file_lock", "remove_leftovers"]
 
 _CHUNK = 1 << 20  # bytes read at a time when a file is hashed or copied
 
@@ -46,6 +46,16 @@ def data_dir() -> Path:
     if env:
         return Path(env).expanduser().absolute()
     return Path(platformdirs.user_cache_dir("d2lnotes", appauthor=False))
+
+
+def max_download_bytes(checksum: Checksum) -> int:
+    """Return the most bytes a .gz of a file with this checksum can take (gzip adds at most a little to raw data)."""
+    return checksum.size + checksum.size // 100 + 4096
+
+
+def system_copy_paths(folder: Path | str, name: str) -> list[Path]:
+    """Return the copies of file ``name`` that a system dataset folder holds: ``name.gz``, then ``name``."""
+    return [p for p in (Path(folder) / f"{name}.gz", Path(folder) / name) if p.is_file()]
 
 
 def _is_gzip(path: Path) -> bool:

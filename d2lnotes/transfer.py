@@ -1,7 +1,8 @@
 """One download: a URL into a partial file, resumed, bounded in size and time, never through a symlink.
 
 This module knows HTTP(S) and ``file://`` URLs and nothing about Fashion-MNIST: which file to fetch from where,
-and what to do with it afterwards, is ``d2lnotes.fetch``'s business.
+and what to do with it afterwards, is the business of the modules above it (``d2lnotes.fashion_mnist``,
+``d2lnotes.downloads``).
 """
 
 from __future__ import annotations

@@ -25,7 +25,8 @@ import torch
 from nbclient import NotebookClient
 
 from d2lnotes.data import load_data_fashion_mnist
-from d2lnotes.fetch import Checksum, FetchConfig, ensure_fashion_mnist
+from d2lnotes.datafiles import Checksum
+from d2lnotes.fashion_mnist import FetchConfig, ensure_fashion_mnist
 from helpers import REAL_DATA, in_ci, real_data_missing
 
 REPO = Path(__file__).resolve().parents[1]
@@ -245,6 +246,12 @@ def make_config(tiny: TinyFashionMNIST):
                     connect_timeout=2.0, read_timeout=2.0, progress=False)
         return FetchConfig(**{**base, **overrides})
     return make
+
+
+@pytest.fixture
+def tiny_config(tmp_path, tiny, make_config):
+    """Return a FetchConfig that finds the tiny files in a temp 'system' dir."""
+    return make_config(system_dirs=(tiny.write_gz(tmp_path / "system"),))
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from torch.nn import init  # noqa: E402
 
 import d2lnotes  # noqa: E402
 import d2lnotes.d2lzh as d2l  # noqa: E402
-from d2lnotes.fetch import FetchConfig, raw_dir  # noqa: E402
+from d2lnotes.fashion_mnist import FetchConfig, raw_dir  # noqa: E402
 from helpers import FILE_NAMES, REAL_DATA, blobs  # noqa: E402
 
 LINE = re.compile(r"epoch (\d+), loss (\d+\.\d{4}), train acc (\d\.\d{3}), test acc (\d\.\d{3})")

@@ -1,4 +1,5 @@
-"""Tests of d2lnotes.fetch and the `data` command line: every source served on 127.0.0.1 or from temp dirs."""
+"""Tests of d2lnotes.fashion_mnist and the `data` command line: the sources of the four files (every one served on
+127.0.0.1 or from temp dirs), the IDX decoding, the tensors and the class names."""
 
 from __future__ import annotations
 
@@ -15,17 +16,23 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import platformdirs
 import pytest
+import torch
 
 from d2lnotes.__main__ import download, info
 from d2lnotes.datafiles import data_dir, verify_file
-from d2lnotes.fetch import (OFFICIAL_MIRRORS, DataDirWriteError, FashionMNISTUnavailable, ensure_fashion_mnist,
-                            ensure_file, fashion_mnist_root, inspect_data_dir, mirror_urls, raw_dir)
+from d2lnotes.fashion_mnist import (OFFICIAL_MIRRORS, TEXT_LABELS, DataDirWriteError, FashionMNISTUnavailable,
+                                    decode_idx, ensure_fashion_mnist, ensure_file, fashion_mnist_root,
+                                    get_fashion_mnist_labels, inspect_data_dir, load_fashion_mnist_tensors,
+                                    mirror_urls, raw_dir, read_idx)
+from helpers import REAL_DATA
 
 pytestmark = pytest.mark.usefixtures("data_root")
 NAME = "train-labels-idx1-ubyte"
 BIG = "train-images-idx3-ubyte"  # 23 kB of random pixels: big enough to cut a transfer in the middle
+IMAGES, LABELS = "train-images-idx3-ubyte", "train-labels-idx1-ubyte"
 
 
 def md5(path: Path) -> str:
@@ -144,8 +151,6 @@ def test_unwritable_data_dir_without_a_copy_says_how_to_change_it(tmp_path, monk
 
 
 def test_unwritable_data_dir_reads_the_system_copy_in_place(tmp_path, monkeypatch, tiny, make_config):
-    from d2lnotes.data import load_fashion_mnist_tensors
-
     system = tiny.write_gz(tmp_path / "system")
     blocker = tmp_path / "a-file"
     blocker.write_text("")
@@ -297,7 +302,8 @@ def leftovers(raw: Path) -> list[str]:
 
 CONCURRENT_RUN = """
 import json, sys
-from d2lnotes.fetch import Checksum, FetchConfig, ensure_fashion_mnist
+from d2lnotes.datafiles import Checksum
+from d2lnotes.fashion_mnist import FetchConfig, ensure_fashion_mnist
 sums = {n: Checksum(*c) for n, c in json.loads(sys.argv[1]).items()}
 records = ensure_fashion_mnist(FetchConfig(checksums=sums, system_dirs=(), mirrors=(sys.argv[2],), progress=False))
 print(sorted(r.source for r in records.values()))
@@ -449,3 +455,105 @@ def test_temporary_copies_left_by_a_killed_run_are_removed_next_time(data_root, 
         (raw / orphan).write_bytes(bytes(12_000))
     ensure_file(BIG, make_config(mirrors=(mirror.url(),)))
     assert leftovers(raw) == []
+
+
+# --- the contents: IDX decoding -------------------------------------------------------------------------------------
+
+def test_decode_idx_returns_the_array(tiny):
+    X = decode_idx(tiny.raw[IMAGES])
+    assert X.dtype == torch.uint8 and X.shape == (30, 28, 28)
+    assert X.numpy().tolist() == tiny.arrays[IMAGES].tolist()
+
+
+def test_decode_idx_big_endian_int32():
+    buf = bytes([0, 0, 0x0C, 2]) + (2).to_bytes(4, "big") + (2).to_bytes(4, "big") + \
+        np.array([1, -2, 70000, 3], dtype=">i4").tobytes()
+    assert decode_idx(buf).tolist() == [[1, -2], [70000, 3]]
+
+
+def test_decode_idx_rejects_a_bad_header_and_a_short_payload(tiny):
+    with pytest.raises(ValueError, match=r"x.bin is not an IDX file: it starts with b'PK\\x03\\x04'"):
+        decode_idx(b"PK\x03\x04rest", "x.bin")
+    with pytest.raises(ValueError, match=r"IDX dimensions \[30, 28, 28\] need 23,536 bytes, the file has 23,535"):
+        decode_idx(tiny.raw[IMAGES][:-1])
+
+
+def test_read_idx_reads_raw_and_gz_alike(tmp_path, tiny):
+    (tmp_path / "a").write_bytes(tiny.raw[LABELS])
+    (tmp_path / "b.gz").write_bytes(gzip.compress(tiny.raw[LABELS]))
+    assert read_idx(tmp_path / "a").tolist() == read_idx(tmp_path / "b.gz").tolist() == tiny.arrays[LABELS].tolist()
+
+
+# --- the tensors and class names, on the tiny files -----------------------------------------------------------------
+
+def test_load_fashion_mnist_tensors_values(tiny, tiny_config):
+    X, y = load_fashion_mnist_tensors(True, config=tiny_config)
+    assert X.dtype == torch.float32 and X.shape == (30, 1, 28, 28) and y.dtype == torch.int64
+    assert torch.equal(X[:, 0], torch.from_numpy(tiny.arrays[IMAGES]).float() / 255)
+    assert y.tolist() == tiny.arrays[LABELS].tolist()
+    Xt, yt = load_fashion_mnist_tensors(False, config=tiny_config)
+    assert Xt.shape == (10, 1, 28, 28) and yt.tolist() == list(range(10))
+
+
+@pytest.mark.parametrize("resize, shape", [(64, (64, 64)), ((32, 48), (32, 48))])
+def test_resize_matches_torchvision_resize_on_pil_images(tiny_config, resize, shape):
+    from PIL import Image
+    from torchvision import transforms
+
+    X, _ = load_fashion_mnist_tensors(False, resize=resize, config=tiny_config)
+    assert X.shape == (10, 1, *shape) and X.dtype == torch.float32
+    raw, _ = load_fashion_mnist_tensors(False, config=tiny_config)
+    d2l_way = transforms.Compose([transforms.Resize(resize), transforms.ToTensor()])
+    expected = torch.stack([d2l_way(Image.fromarray((x[0] * 255).round().byte().numpy(), mode="L")) for x in raw])
+    assert (X - expected).abs().max().item() <= 1 / 255 + 1e-6  # at most one grey level apart (rounding)
+
+
+def test_get_fashion_mnist_labels():
+    assert get_fashion_mnist_labels(torch.tensor([0, 9, 5])) == ["t-shirt", "ankle boot", "sandal"]
+    assert get_fashion_mnist_labels(range(10)) == list(TEXT_LABELS) == [
+        't-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle boot']
+
+
+# --- the real files (Debian's dataset-fashion-mnist) ----------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def real_train(real_config):
+    return load_fashion_mnist_tensors(True, config=real_config)
+
+
+def test_real_files_load_60000_and_10000_with_6000_per_class(real_config, real_train):
+    X, y = real_train
+    assert X.shape == (60_000, 1, 28, 28) and X.dtype == torch.float32 and y.dtype == torch.int64
+    assert X.min().item() == 0 and X.max().item() == 1
+    assert torch.bincount(y).tolist() == [6000] * 10
+    Xt, yt = load_fashion_mnist_tensors(False, config=real_config)
+    assert Xt.shape == (10_000, 1, 28, 28) and torch.bincount(yt).tolist() == [1000] * 10
+
+
+def test_real_resize_64(real_config):
+    X, _ = load_fashion_mnist_tensors(False, resize=64, config=real_config)
+    assert X.shape == (10_000, 1, 64, 64) and 0 <= X.min() and X.max() <= 1
+
+
+def test_real_torchvision_loads_from_the_prepared_root(real_config, real_train):
+    from torchvision.datasets import FashionMNIST
+
+    dataset = FashionMNIST(str(fashion_mnist_root(real_config)), train=True, download=False)
+    assert len(dataset) == 60_000 and torch.equal(dataset.targets, real_train[1])
+    assert torch.equal(dataset.data.float() / 255, real_train[0][:, 0])
+
+
+@pytest.mark.slow  # starts a Python process
+def test_real_cli_download_and_info_subprocess(tmp_path, real_config):
+    """The real command line, from the system copy (the mirror is a closed local port: never the internet)."""
+    env = {**os.environ, "D2LNOTES_DATA": str(tmp_path / "cli"), "D2LNOTES_MIRROR": "http://127.0.0.1:9/",
+           "D2LNOTES_SYSTEM_DATA": str(REAL_DATA), "TQDM_DISABLE": "1"}
+    run = [sys.executable, "-m", "d2lnotes", "data"]
+    cwd = Path(__file__).parents[1]
+    proc = subprocess.run([*run, "download"], env=env, capture_output=True, text=True, timeout=300, cwd=cwd)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count(f"verified, from system: {REAL_DATA}/") == 4
+    assert f"FashionMNIST(root={str(tmp_path / 'cli')!r}, download=False)" in proc.stdout
+    proc = subprocess.run([*run, "info"], env=env, capture_output=True, text=True, timeout=300, cwd=cwd)
+    assert proc.returncode == 0 and proc.stdout.count("verified (size and md5 OK)") == 4
+    assert sorted(p.name for p in raw_dir(tmp_path / "cli").iterdir()) == sorted(real_config.checksums)
