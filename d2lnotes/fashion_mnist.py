@@ -113,14 +113,8 @@ class FetchConfig:
     system_dirs: tuple[Path, ...] | None = None  # None: system_dirs() at call time
     mirrors: tuple[str, ...] | None = None  # None: mirror_urls() at call time
     checksums: Mapping[str, Checksum] = field(default_factory=lambda: CHECKSUMS)
-    connect_timeout: float = 5.0
-    read_timeout: float = 10.0              # seconds without a byte: the mirror is stalled, and skipped from then on
-    retries: int = 3                        # extra attempts after a transfer breaks off
-    backoff: float = 1.0                    # seconds before the first retry, doubled each time
+    limits: transfer.Limits = transfer.Limits()  # timeouts, retries, rate and time limits of each download
     progress: bool = True                   # tqdm bar on stderr (off as well when TQDM_DISABLE is set)
-    min_rate: float = 2048.0                # bytes/s over each rate_window below which a mirror is a trickle
-    rate_window: float = 15.0               # seconds
-    deadline: float = 900.0                 # seconds for one file from one mirror
 
     def data_root(self) -> Path:
         """Return the data directory: ``root`` if given, else ``data_dir()``."""
@@ -137,11 +131,6 @@ class FetchConfig:
     def mirror_list(self) -> list[str]:
         """Return the base URLs to download from: ``mirrors`` if given, else ``mirror_urls()``."""
         return list(self.mirrors) if self.mirrors is not None else mirror_urls()
-
-    def limits(self) -> transfer.Limits:
-        """Return the transfer limits these settings describe."""
-        return transfer.Limits(self.connect_timeout, self.read_timeout, self.min_rate, self.rate_window,
-                               self.deadline, self.retries, self.backoff)
 
     def needed_bytes(self) -> int:
         """Return the room the files need in the data dir: all of them decompressed plus the largest download."""
@@ -310,7 +299,7 @@ def _fetch_into_data_dir(name: str, cfg: FetchConfig, skip_mirrors: set[str]) ->
         if base in skip_mirrors:
             tried.append(f"mirror {url}: skipped, it stalled or was too slow earlier in this run")
             continue
-        problem, slow = _download_andinstall_verified(url, raw / f"{name}.gz.part", target, cfg)
+        problem, slow = _download_and_install(url, raw / f"{name}.gz.part", target, cfg)
         if problem is None:
             return FileRecord(name, target, "mirror", url)
         if slow:
@@ -321,11 +310,11 @@ def _fetch_into_data_dir(name: str, cfg: FetchConfig, skip_mirrors: set[str]) ->
     raise FashionMNISTUnavailable(name, tried, raw)
 
 
-def _download_andinstall_verified(url: str, part: Path, target: Path, cfg: FetchConfig) -> tuple[str | None, bool]:
-    """Download url into part and install it as target; return (None or the problem, whether the mirror was slow)."""
+def _download_and_install(url: str, part: Path, target: Path, cfg: FetchConfig) -> tuple[str | None, bool]:
+    """Download url into part and install it as target if it verifies; return (the problem or None, slow mirror?)."""
     checksum = cfg.checksums[target.name]
     try:
-        transfer.download(url, part, max_download_bytes(checksum), cfg.limits(), progress=cfg.progress,
+        transfer.download(url, part, max_download_bytes(checksum), cfg.limits, progress=cfg.progress,
                           accept=lambda p: install_verified(p, target, checksum))
     except transfer.TransferFailed as e:
         return e.reason, e.slow
