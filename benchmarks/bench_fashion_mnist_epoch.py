@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader
 from torchvision import transforms
 
 from d2lnotes.data import load_data_fashion_mnist
-from d2lnotes.fetch import fashion_mnist_root
+from d2lnotes.fashion_mnist import fashion_mnist_root
 
 
 def read_epoch(loader) -> tuple[float, int]:

@@ -22,11 +22,14 @@ except importlib.metadata.PackageNotFoundError:  # a source tree that was never 
 #: Where each public name is defined: {module: names}.
 _SOURCES: dict[str, tuple[str, ...]] = {
     "d2lnotes.data": (
-        "TensorLoader", "get_fashion_mnist_labels", "load_array", "load_data_fashion_mnist",
-        "load_fashion_mnist_tensors", "synthetic_data",
+        "TensorLoader", "load_array", "load_data_fashion_mnist", "synthetic_data",
     ),
-    "d2lnotes.fetch": (
-        "FashionMNISTUnavailable", "data_dir", "ensure_fashion_mnist", "fashion_mnist_root",
+    "d2lnotes.datafiles": (
+        "data_dir",
+    ),
+    "d2lnotes.fashion_mnist": (
+        "FashionMNISTUnavailable", "ensure_fashion_mnist", "fashion_mnist_root", "get_fashion_mnist_labels",
+        "load_fashion_mnist_tensors",
     ),
     "d2lnotes.hub": (
         "DATA_HUB", "DATA_URL", "download", "download_extract", "extract",
@@ -65,9 +68,9 @@ _SOURCES: dict[str, tuple[str, ...]] = {
 
 }
 _MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
-#: The submodules, reachable as attributes too (``d2l.fetch.inspect_data_dir()``).
-_SUBMODULES = ("d2l017", "d2l1", "d2lzh", "data", "datafiles", "doctor", "downloads", "exercises", "fetch", "hub",
-               "numerics", "plotting", "train", "transfer")
+#: The submodules, reachable as attributes too (``d2l.fashion_mnist.inspect_data_dir()``).
+_SUBMODULES = ("d2l017", "d2l1", "d2lzh", "data", "datafiles", "doctor", "downloads", "exercises", "fashion_mnist",
+               "hub", "numerics", "plotting", "train", "transfer")
 __all__ = sorted(_MODULE_OF)
 
 

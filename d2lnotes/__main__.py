@@ -8,8 +8,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from d2lnotes.fetch import (FashionMNISTUnavailable, FetchConfig, ensure_fashion_mnist, inspect_data_dir, readiness,
-                            system_copy_paths)
+from d2lnotes.datafiles import system_copy_paths
+from d2lnotes.fashion_mnist import (FashionMNISTUnavailable, FetchConfig, ensure_fashion_mnist, inspect_data_dir,
+                                    readiness)
 
 
 def download(config: FetchConfig | None = None) -> int:

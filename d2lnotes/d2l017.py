@@ -17,7 +17,8 @@ from typing import Any, Callable, Iterable, Sequence, Union
 import torch
 from torch import nn
 
-from d2lnotes.data import get_fashion_mnist_labels, load_array, load_data_fashion_mnist, synthetic_data
+from d2lnotes.data import load_array, load_data_fashion_mnist, synthetic_data
+from d2lnotes.fashion_mnist import get_fashion_mnist_labels
 from d2lnotes.hub import DATA_HUB, DATA_URL, download, download_extract
 from d2lnotes.plotting import Animator, plot, plt, set_axes, set_figsize, show_images, use_svg_display
 from d2lnotes.train import (Accumulator, EpochStats, History, Loss, Net, Timer, TrainingDiverged, accuracy,

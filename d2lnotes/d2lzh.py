@@ -30,9 +30,9 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import torch
 from torch import nn
 
-from d2lnotes.data import TensorLoader, get_fashion_mnist_labels
+from d2lnotes.data import TensorLoader
 from d2lnotes.data import load_data_fashion_mnist as _load_data_fashion_mnist
-from d2lnotes.fetch import FetchConfig, inspect_data_dir, raw_dir
+from d2lnotes.fashion_mnist import FetchConfig, get_fashion_mnist_labels, inspect_data_dir, raw_dir
 from d2lnotes.plotting import plot as _plot
 from d2lnotes.plotting import plt, show_images, use_svg_display
 from d2lnotes.plotting import set_figsize as _set_figsize

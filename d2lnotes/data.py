@@ -1,87 +1,20 @@
-"""Fashion-MNIST as in-memory tensors, the loader that batches them, and synthetic regression data.
+"""Batches of tensors in memory: the loader that cuts them, d2l's loaders built on it, and synthetic data.
 
-The IDX files are decoded once into tensors; a :class:`TensorLoader` then batches them by index slicing, with no
-per-image Python work. Finding and verifying the files is :mod:`d2lnotes.fetch`'s job.
+A :class:`TensorLoader` batches tensors that are already in memory by index slicing, with no per-image Python work;
+``load_data_fashion_mnist`` puts it over the Fashion-MNIST tensors, which :mod:`d2lnotes.fashion_mnist` finds,
+verifies and decodes once.
 """
 
 from __future__ import annotations
 
-import gzip
 import math
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils import data
 
-from d2lnotes.fetch import FetchConfig, ensure_fashion_mnist
-
-TEXT_LABELS: tuple[str, ...] = ('t-shirt', 'trouser', 'pullover', 'dress', 'coat',
-                                'sandal', 'shirt', 'sneaker', 'bag', 'ankle boot')
-# IDX type codes (third magic byte) and their big-endian numpy types.
-_IDX_TYPES = {0x08: np.dtype(np.uint8), 0x09: np.dtype(np.int8), 0x0B: np.dtype(">i2"),
-              0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
-
-
-def decode_idx(buf: bytes | bytearray, source: str = "<bytes>") -> torch.Tensor:
-    """Return the array stored in IDX bytes (magic, dimensions, big-endian payload) as a tensor."""
-    if len(buf) < 4 or buf[0] != 0 or buf[1] != 0 or buf[2] not in _IDX_TYPES:
-        raise ValueError(f"{source} is not an IDX file: it starts with {bytes(buf[:4])!r}, expected 00 00 "
-                         "<type> <ndim>. Check it with `python -m d2lnotes data info`.")
-    dtype, ndim = _IDX_TYPES[buf[2]], buf[3]
-    header = 4 + 4 * ndim
-    if len(buf) < header:
-        raise ValueError(f"{source}: IDX header is cut short ({len(buf)} bytes, {ndim} dimensions declared)")
-    dims = [int.from_bytes(buf[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    expected = header + math.prod(dims) * dtype.itemsize
-    if len(buf) != expected:
-        raise ValueError(f"{source}: IDX dimensions {dims} need {expected:,} bytes, the file has {len(buf):,}")
-    array = np.frombuffer(buf, dtype=dtype, offset=header).reshape(dims)
-    return torch.from_numpy(array.astype(dtype.newbyteorder("="), copy=not isinstance(buf, bytearray)))
-
-
-def read_idx(path: Path | str) -> torch.Tensor:
-    """Return the array in an IDX file, decompressed or .gz (detected by its first bytes)."""
-    path = Path(path)
-    with open(path, "rb") as f:
-        if f.read(2) == b"\x1f\x8b":
-            f.seek(0)
-            buf = bytearray(gzip.GzipFile(fileobj=f).read())
-        else:
-            f.seek(0)
-            buf = bytearray(path.stat().st_size)
-            f.readinto(buf)
-    return decode_idx(buf, str(path))
-
-
-def _resize_to_float(images: torch.Tensor, resize: int | Sequence[int]) -> torch.Tensor:
-    """Return uint8 images [N, C, H, W] resized like transforms.Resize on PIL images, then scaled to [0, 1]."""
-    from torchvision.transforms import InterpolationMode
-    from torchvision.transforms.functional import resize as tv_resize
-
-    size = [resize] if isinstance(resize, int) else list(resize)
-    first = tv_resize(images[:1], size, InterpolationMode.BILINEAR, antialias=True)
-    out = torch.empty((len(images), *first.shape[1:]), dtype=torch.float32)
-    for start in range(0, len(images), 10_000):  # resized in chunks, in uint8 as PIL does: bounded peak memory
-        chunk = images[start:start + 10_000]
-        out[start:start + len(chunk)] = tv_resize(chunk, size, InterpolationMode.BILINEAR, antialias=True)
-    return out.div_(255)
-
-
-def load_fashion_mnist_tensors(train: bool = True, resize: int | Sequence[int] | None = None, *,
-                               config: FetchConfig | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return (X float32 [N, 1, H, W] in [0, 1], y int64 [N]) for the training or the test set."""
-    prefix = "train" if train else "t10k"
-    names = [f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"]
-    records = ensure_fashion_mnist(config, names)
-    images, labels = (read_idx(records[n].path) for n in names)
-    if images.dim() != 3 or labels.dim() != 1 or len(images) != len(labels):
-        raise ValueError(f"{names[0]} holds {list(images.shape)} and {names[1]} holds {list(labels.shape)}: "
-                         "expected [N, H, W] images and N labels")
-    images = images.unsqueeze(1)
-    X = images.to(torch.float32).div_(255) if resize is None else _resize_to_float(images, resize)
-    return X, labels.to(torch.int64)
+from d2lnotes.fashion_mnist import FetchConfig, load_fashion_mnist_tensors
 
 
 class TensorLoader:
@@ -185,11 +118,6 @@ def load_data_fashion_mnist(batch_size: int, resize: int | Sequence[int] | None 
     train = TensorLoader(load_fashion_mnist_tensors(True, resize, config=config), batch_size, shuffle=True)
     test = TensorLoader(load_fashion_mnist_tensors(False, resize, config=config), batch_size, shuffle=False)
     return train, test
-
-
-def get_fashion_mnist_labels(labels) -> list[str]:  # noqa: ANN001 - any iterable of ints or a tensor
-    """Return the text label ('t-shirt', 'trouser', ...) of each numeric label."""
-    return [TEXT_LABELS[int(i)] for i in labels]
 
 
 def synthetic_data(w: torch.Tensor, b: float, num_examples: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,8 +1,9 @@
-"""Files on disk, verified: checksums of the decompressed bytes, atomic installs, corrupt copies moved aside, locks.
+"""Files on disk, verified: the data directory, checksums, atomic installs, corrupt copies moved aside, locks.
 
-Knows nothing of where a file comes from (``d2lnotes.fetch`` decides that) or of the network
-(``d2lnotes.transfer``). A failure to *read* a file is a problem with that file (a string saying what is wrong);
-a failure to *write* raises ``transfer.WriteFailed``, so that a full disk is never mistaken for a corrupt file.
+Knows nothing of where a file comes from (``d2lnotes.fashion_mnist`` decides that for Fashion-MNIST,
+``d2lnotes.downloads`` for any URL) or of the network (``d2lnotes.transfer``). A failure to *read* a file is a
+problem with that file (a string saying what is wrong); a failure to *write* raises ``transfer.WriteFailed``, so
+that a full disk is never mistaken for a corrupt file.
 """
 
 from __future__ import annotations
@@ -20,14 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import platformdirs
 from filelock import FileLock, Timeout
 
 from d2lnotes import transfer
 
-__all__ = ["Checksum", "verify_file", "install_verified", "move_aside", "writable_problem", "file_lock",
-           "remove_leftovers"]
+__all__ = ["Checksum", "data_dir", "max_download_bytes", "system_copy_paths", "digest_problem", "verify_file",
+           "install_verified", "move_aside", "writable_problem", "file_lock", "remove_leftovers"]
 
-_CHUNK = 1 << 20
+_CHUNK = 1 << 20  # bytes read at a time when a file is hashed or copied
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,23 @@ class Checksum:
     md5: str
     size: int
 
+
+def data_dir() -> Path:
+    """Return the data directory: $D2LNOTES_DATA if set, else the per-user cache directory (never the CWD)."""
+    env = os.environ.get("D2LNOTES_DATA", "").strip()
+    if env:
+        return Path(env).expanduser().absolute()
+    return Path(platformdirs.user_cache_dir("d2lnotes", appauthor=False))
+
+
+def max_download_bytes(checksum: Checksum) -> int:
+    """Return the most bytes a .gz of a file with this checksum can take (gzip adds at most a little to raw data)."""
+    return checksum.size + checksum.size // 100 + 4096
+
+
+def system_copy_paths(folder: Path | str, name: str) -> list[Path]:
+    """Return the copies of file ``name`` that a system dataset folder holds: ``name.gz``, then ``name``."""
+    return [p for p in (Path(folder) / f"{name}.gz", Path(folder) / name) if p.is_file()]
 
 
 def _is_gzip(path: Path) -> bool:
@@ -50,34 +69,46 @@ def _open_maybe_gzip(path: Path) -> BinaryIO:
     return gzip.open(path, "rb") if _is_gzip(path) else open(path, "rb")  # type: ignore[return-value]
 
 
+def digest_problem(src: BinaryIO, algorithm: str, expected: str, size: int | None = None,
+                   out: BinaryIO | None = None) -> str | None:
+    """Return why the bytes read from src do not have the expected size and digest, or None when they match.
+
+    The one place files are hashed: ``algorithm`` is a ``hashlib`` name (``"md5"``, ``"sha1"``, ...). The bytes
+    are read in chunks and copied into ``out`` when one is given; reading stops as soon as there are more than
+    ``size`` (None: any size). Read errors propagate; a failure to write into ``out`` raises
+    ``transfer.WriteFailed``.
+    """
+    digest, got = hashlib.new(algorithm, usedforsecurity=False), 0
+    while chunk := src.read(_CHUNK):
+        digest.update(chunk)
+        got += len(chunk)
+        if size is not None and got > size:
+            return f"too long: more than the expected {size:,} bytes"
+        if out is not None:
+            try:
+                out.write(chunk)
+            except OSError as e:
+                raise transfer.WriteFailed(e.errno, e.strerror, getattr(out, "name", "")) from e
+    if size is not None and got != size:
+        return f"size {got:,} bytes, expected {size:,}"
+    if digest.hexdigest() != expected.lower():
+        return f"{algorithm} {digest.hexdigest()}, expected {expected}"
+    return None
+
+
 def _copy_checked(src: Path, checksum: Checksum, out: BinaryIO | None = None) -> str | None:
     """Stream src's decompressed bytes (into out, if given) and return why they do not match, or None.
 
     Any failure to *read* or decompress src is a problem with src; a failure to write into out raises
     ``transfer.WriteFailed``.
     """
-    md5, size = hashlib.md5(usedforsecurity=False), 0
     try:
         with _open_maybe_gzip(src) as f:
-            while chunk := f.read(_CHUNK):
-                md5.update(chunk)
-                size += len(chunk)
-                if size > checksum.size:
-                    return f"too long: more than the expected {checksum.size:,} bytes"
-                if out is not None:
-                    try:
-                        out.write(chunk)
-                    except OSError as e:
-                        raise transfer.WriteFailed(e.errno, e.strerror, getattr(out, "name", "")) from e
+            return digest_problem(f, "md5", checksum.md5, checksum.size, out)
     except transfer.WriteFailed:
         raise
     except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError; zlib.error is not
         return f"cannot be read or decompressed: {type(e).__name__}: {e}"
-    if size != checksum.size:
-        return f"size {size:,} bytes, expected {checksum.size:,}"
-    if md5.hexdigest() != checksum.md5:
-        return f"md5 {md5.hexdigest()}, expected {checksum.md5}"
-    return None
 
 
 def verify_file(path: Path, checksum: Checksum) -> str | None:

@@ -26,8 +26,8 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from d2lnotes.fetch import (FetchConfig, FileStatus, inspect_data_dir, raw_dir, verified_system_copy,
-                            writable_problem)
+from d2lnotes.datafiles import writable_problem
+from d2lnotes.fashion_mnist import FetchConfig, FileStatus, inspect_data_dir, raw_dir, verified_system_copy
 
 __all__ = [
     "Finding",

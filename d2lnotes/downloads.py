@@ -6,16 +6,15 @@ renamed when complete, one process at a time; a copy already in place is used wh
 
 from __future__ import annotations
 
-import hashlib
 import os
 import urllib.parse
 from pathlib import Path
 
 from d2lnotes import transfer
-from d2lnotes.fetch import file_lock, mirror_problem, move_aside, writable_problem
+from d2lnotes.datafiles import digest_problem, file_lock, move_aside, writable_problem
 
-__all__ = ["DownloadFailed", "sha1_of", "fetch_url"]
-_CHUNK = 1 << 20
+__all__ = ["DownloadFailed", "fetch_url"]
+
 
 class DownloadFailed(RuntimeError):
     """A file could not be downloaded; the message names the URL, why, and where to put the file by hand."""
@@ -32,15 +31,6 @@ class DownloadFailed(RuntimeError):
         return type(self), (self.url, self.target, self.reason)
 
 
-def sha1_of(path: Path) -> str:
-    """Return the sha1 hex digest of a file's bytes."""
-    digest = hashlib.sha1(usedforsecurity=False)
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def fetch_url(url: str, folder: Path, *, sha1: str | None = None, max_bytes: int = 4 * 10**9,
               limits: transfer.Limits | None = None, progress: bool = True) -> Path:
     """Return the path of ``url``'s file in ``folder``, downloading it unless a copy there verifies.
@@ -49,15 +39,17 @@ def fetch_url(url: str, folder: Path, *, sha1: str | None = None, max_bytes: int
     renamed ``.corrupt``. Raises ``DownloadFailed`` when the file cannot be had.
     """
     folder = Path(folder)
-    name = urllib.parse.urlsplit(url).path.rstrip("/").split("/")[-1] if not mirror_problem(url) else ""
+    name = urllib.parse.urlsplit(url).path.rstrip("/").split("/")[-1] if not transfer.url_problem(url) else ""
     target = folder / (name or "download")
     if not name:
-        raise DownloadFailed(url, target, f"not a usable URL ({mirror_problem(url) or 'no file name'})")
+        raise DownloadFailed(url, target, f"not a usable URL ({transfer.url_problem(url) or 'no file name'})")
 
     def sha1_problem(path: Path) -> str | None:
         """Return None when the file at path is the one wanted, else its sha1 against the expected one."""
-        got = sha1_of(path) if sha1 is not None else None
-        return None if got == sha1 else f"sha1 is {got}, expected {sha1}"
+        if sha1 is None:
+            return None
+        with open(path, "rb") as f:
+            return digest_problem(f, "sha1", sha1)
 
     if target.is_file() and sha1_problem(target) is None:
         return target

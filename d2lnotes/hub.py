@@ -19,7 +19,7 @@ import zipfile
 from pathlib import Path
 
 from d2lnotes.downloads import fetch_url
-from d2lnotes.fetch import data_dir
+from d2lnotes.datafiles import data_dir
 
 __all__ = ["DATA_HUB", "DATA_URL", "download", "download_extract", "extract"]
 

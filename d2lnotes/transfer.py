@@ -1,7 +1,8 @@
 """One download: a URL into a partial file, resumed, bounded in size and time, never through a symlink.
 
 This module knows HTTP(S) and ``file://`` URLs and nothing about Fashion-MNIST: which file to fetch from where,
-and what to do with it afterwards, is ``d2lnotes.fetch``'s business.
+and what to do with it afterwards, is the business of the modules above it (``d2lnotes.fashion_mnist``,
+``d2lnotes.downloads``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import stat
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,6 +53,20 @@ class WriteFailed(OSError):
 
 class _ResumeRefused(TransferFailed):
     """The server would not continue the partial file (HTTP 416): start again from byte 0."""
+
+
+def url_problem(url: str) -> str | None:
+    """Return why ``url`` cannot be downloaded from, or None when it is an http(s):// URL with a host or file://."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as e:
+        return str(e)
+    if parts.scheme not in ("http", "https", "file"):
+        return "not an http://, https:// or file:// URL"
+    if parts.scheme != "file" and not parts.hostname:
+        return "no host name"
+    return None
 
 
 def _opener(read_timeout: float) -> urllib.request.OpenerDirector:

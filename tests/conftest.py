@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -27,7 +27,9 @@ import torch
 from nbclient import NotebookClient
 
 from d2lnotes.data import load_data_fashion_mnist
-from d2lnotes.fetch import Checksum, FetchConfig, ensure_fashion_mnist
+from d2lnotes.datafiles import Checksum
+from d2lnotes.fashion_mnist import FetchConfig, ensure_fashion_mnist
+from d2lnotes.transfer import Limits
 from helpers import REAL_DATA, in_ci, real_data_missing
 
 REPO = Path(__file__).resolve().parents[1]
@@ -268,12 +270,24 @@ def data_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def make_config(tiny: TinyFashionMNIST):
-    """Return a factory of FetchConfig for the tiny files: no system dirs, no mirrors, fast retries."""
+    """Return a factory of FetchConfig for the tiny files: no system dirs, no mirrors, fast retries.
+
+    Its keyword arguments are FetchConfig's fields or those of its ``limits`` (``retries=0``, ``read_timeout=0.3``).
+    """
+    limit_names = {f.name for f in fields(Limits)}
+
     def make(**overrides) -> FetchConfig:
-        base = dict(system_dirs=(), mirrors=(), checksums=tiny.checksums, retries=2, backoff=0.01,
-                    connect_timeout=2.0, read_timeout=2.0, progress=False)
+        limits = {"retries": 2, "backoff": 0.01, "connect_timeout": 2.0, "read_timeout": 2.0}
+        limits.update({k: overrides.pop(k) for k in list(overrides) if k in limit_names})
+        base = dict(system_dirs=(), mirrors=(), checksums=tiny.checksums, limits=Limits(**limits), progress=False)
         return FetchConfig(**{**base, **overrides})
     return make
+
+
+@pytest.fixture
+def tiny_config(tmp_path, tiny, make_config):
+    """Return a FetchConfig that finds the tiny files in a temp 'system' dir."""
+    return make_config(system_dirs=(tiny.write_gz(tmp_path / "system"),))
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from d2lnotes.fetch import CHECKSUMS, SYSTEM_DIRS
+from d2lnotes.fashion_mnist import CHECKSUMS, SYSTEM_DIRS
 
 #: The four Fashion-MNIST file names, in the package's order.
 FILE_NAMES: tuple[str, ...] = tuple(CHECKSUMS)

@@ -15,7 +15,7 @@ from torch.nn import init
 
 import d2lnotes
 import d2lnotes.d2lzh as d2l
-from d2lnotes.fetch import FetchConfig, raw_dir
+from d2lnotes.fashion_mnist import FetchConfig, raw_dir
 from helpers import FILE_NAMES, REAL_DATA, blobs
 
 LINE = re.compile(r"epoch (\d+), loss (\d+\.\d{4}), train acc (\d\.\d{3}), test acc (\d\.\d{3})")

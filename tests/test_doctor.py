@@ -19,7 +19,7 @@ from d2lnotes.doctor import (Finding, check_data, check_device, check_plots, des
                              version_floors)
 from d2lnotes.__main__ import info
 from d2lnotes.data import load_data_fashion_mnist
-from d2lnotes.fetch import FileStatus, ensure_fashion_mnist, raw_dir
+from d2lnotes.fashion_mnist import FileStatus, ensure_fashion_mnist, raw_dir
 
 REPO = Path(__file__).resolve().parents[1]
 DOWNLOAD = "python -m d2lnotes data download"

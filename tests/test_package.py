@@ -166,7 +166,7 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
 @pytest.mark.slow  # starts a Python process
 def test_import_d2lnotes_loads_neither_torch_nor_matplotlib() -> None:
     proc = run_python("import sys, d2lnotes as d2l\n"
-                      "d2l.data_dir(), d2l.fetch.inspect_data_dir\n"  # names of light modules load alone
+                      "d2l.data_dir(), d2l.fashion_mnist.inspect_data_dir\n"  # names of light modules load alone
                       "print('torch' in sys.modules, 'matplotlib' in sys.modules, d2l.__version__)")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("False False 0."), proc.stdout

@@ -5,7 +5,8 @@
 device helpers the book shares with d2l 0.17, which are the core's own objects. ``import d2lnotes as d2l`` gives
 them too, with d2l 0.17's functions. Each name keeps the book's call shape and meaning: ``Trainer.fit_epoch`` is
 the book's loop on the core's helpers, ``ProgressBoard`` draws through ``d2lnotes.plotting.Animator``, and
-``FashionMNIST`` reads the verified in-memory tensors of ``d2lnotes.data``. The core never imports this package.
+``FashionMNIST`` reads the verified in-memory tensors of ``d2lnotes.fashion_mnist``. The core never imports this
+package.
 
 - ``hyper``: ``HyperParameters``, ``add_to_class`` and ``ProgressBoard``;
 - ``modules``: ``Module``, ``DataModule``, ``Trainer``, ``Classifier`` and the fit history;

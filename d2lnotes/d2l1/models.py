@@ -2,7 +2,7 @@
 
 ``SyntheticRegressionData``, ``LinearRegressionScratch`` with its ``SGD``, ``LinearRegression``,
 ``SoftmaxRegression`` and ``FashionMNIST``, which serves the verified, offline, in-memory tensors of
-:func:`d2lnotes.data.load_fashion_mnist_tensors` instead of downloading to ``../data``.
+:func:`d2lnotes.fashion_mnist.load_fashion_mnist_tensors` instead of downloading to ``../data``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from d2lnotes.data import TensorLoader, get_fashion_mnist_labels, load_fashion_mnist_tensors
-from d2lnotes.fetch import FetchConfig
+from d2lnotes.data import TensorLoader
+from d2lnotes.fashion_mnist import FetchConfig, get_fashion_mnist_labels, load_fashion_mnist_tensors
 from d2lnotes.d2l1.hyper import HyperParameters
 from d2lnotes.d2l1.modules import Classifier, DataModule, Module
 from d2lnotes.plotting import show_images

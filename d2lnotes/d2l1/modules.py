@@ -26,7 +26,7 @@ from torch.nn import functional as F
 from d2lnotes.d2l1.aliases import gpu
 from d2lnotes.d2l1.aliases import num_gpus as count_gpus
 from d2lnotes.data import TensorLoader
-from d2lnotes.fetch import data_dir
+from d2lnotes.datafiles import data_dir
 from d2lnotes.d2l1.hyper import HyperParameters, ProgressBoard
 from d2lnotes.numerics import to_float
 from d2lnotes.train import History, Timer, check_finite, clip_gradients, learning_rate

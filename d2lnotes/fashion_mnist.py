@@ -1,4 +1,5 @@
-"""Find, verify and download the four Fashion-MNIST files: the only module that touches the network.
+"""Fashion-MNIST, the one module that knows this dataset: its four files (where to find them, their checksums,
+whether they are ready) and their contents (IDX decoding, the images and labels as tensors, the class names).
 
 Sources, each used only when the one before has no valid copy:
 
@@ -16,28 +17,34 @@ ensured (about 0.1 s for all four files). A file that fails is renamed ``<name>.
 deleted), a warning says so, and the next source is tried. Everything is written to a temporary name, then renamed;
 one process at a time fetches a file (a lock in ``FashionMNIST/.locks/``), the others wait and use its result. A
 failure to *write* (full disk, quota, read-only file system) stops with an error that says so: it never marks a
-file as corrupt. The HTTP transfer itself (resume, size cap, stall and trickle limits) is ``d2lnotes.transfer``;
-checking, installing, locking and moving aside one file is ``d2lnotes.datafiles``.
+file as corrupt. The generic layers below: the HTTP transfer itself (resume, size cap, stall and trickle limits) is
+``d2lnotes.transfer``; the data directory, and checking, installing, locking and moving aside one file, are
+``d2lnotes.datafiles``. Cutting the tensors into batches is ``d2lnotes.data``.
+
+The functions that decode the files import numpy and torch when they are called, not with this module: the doctor
+and the command line import it, and they work when torch is missing or broken.
 """
 
 from __future__ import annotations
 
 import errno
+import gzip
+import math
 import os
 import shutil
-import urllib.parse
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-
-import platformdirs
+from typing import TYPE_CHECKING
 
 from d2lnotes import transfer
-from d2lnotes.datafiles import (Checksum, file_lock, install_verified, move_aside, remove_leftovers, verify_file,
-                                writable_problem)
+from d2lnotes.datafiles import (Checksum, data_dir, file_lock, install_verified, max_download_bytes, move_aside,
+                                remove_leftovers, system_copy_paths, verify_file, writable_problem)
 
+if TYPE_CHECKING:
+    import torch
 
 CHECKSUMS: Mapping[str, Checksum] = MappingProxyType({
     "train-images-idx3-ubyte": Checksum("f4a8712d7a061bf5bd6d2ca38dc4d50a", 47_040_016),
@@ -47,6 +54,10 @@ CHECKSUMS: Mapping[str, Checksum] = MappingProxyType({
 })
 SYSTEM_DIRS: tuple[Path, ...] = (Path("/usr/share/datasets/fashion-mnist"),)
 OFFICIAL_MIRRORS: tuple[str, ...] = ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",)
+TEXT_LABELS: tuple[str, ...] = ('t-shirt', 'trouser', 'pullover', 'dress', 'coat',
+                                'sandal', 'shirt', 'sneaker', 'bag', 'ankle boot')
+# IDX type codes (third magic byte) and the big-endian numpy types they stand for.
+_IDX_TYPES = {0x08: "u1", 0x09: "i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 _MB = 1e6
 
 
@@ -102,14 +113,8 @@ class FetchConfig:
     system_dirs: tuple[Path, ...] | None = None  # None: system_dirs() at call time
     mirrors: tuple[str, ...] | None = None  # None: mirror_urls() at call time
     checksums: Mapping[str, Checksum] = field(default_factory=lambda: CHECKSUMS)
-    connect_timeout: float = 5.0
-    read_timeout: float = 10.0              # seconds without a byte: the mirror is stalled, and skipped from then on
-    retries: int = 3                        # extra attempts after a transfer breaks off
-    backoff: float = 1.0                    # seconds before the first retry, doubled each time
+    limits: transfer.Limits = transfer.Limits()  # timeouts, retries, rate and time limits of each download
     progress: bool = True                   # tqdm bar on stderr (off as well when TQDM_DISABLE is set)
-    min_rate: float = 2048.0                # bytes/s over each rate_window below which a mirror is a trickle
-    rate_window: float = 15.0               # seconds
-    deadline: float = 900.0                 # seconds for one file from one mirror
 
     def data_root(self) -> Path:
         """Return the data directory: ``root`` if given, else ``data_dir()``."""
@@ -126,11 +131,6 @@ class FetchConfig:
     def mirror_list(self) -> list[str]:
         """Return the base URLs to download from: ``mirrors`` if given, else ``mirror_urls()``."""
         return list(self.mirrors) if self.mirrors is not None else mirror_urls()
-
-    def limits(self) -> transfer.Limits:
-        """Return the transfer limits these settings describe."""
-        return transfer.Limits(self.connect_timeout, self.read_timeout, self.min_rate, self.rate_window,
-                               self.deadline, self.retries, self.backoff)
 
     def needed_bytes(self) -> int:
         """Return the room the files need in the data dir: all of them decompressed plus the largest download."""
@@ -163,14 +163,6 @@ class FileStatus:
         return self.present and not self.problem
 
 
-def data_dir() -> Path:
-    """Return the data directory: $D2LNOTES_DATA if set, else the per-user cache directory (never the CWD)."""
-    env = os.environ.get("D2LNOTES_DATA", "").strip()
-    if env:
-        return Path(env).expanduser().absolute()
-    return Path(platformdirs.user_cache_dir("d2lnotes", appauthor=False))
-
-
 def raw_dir(root: Path) -> Path:
     """Return the folder torchvision's FashionMNIST(root) reads: ``root/FashionMNIST/raw``."""
     return Path(root) / "FashionMNIST" / "raw"
@@ -183,20 +175,6 @@ def system_dirs() -> list[Path]:
     return list(SYSTEM_DIRS)
 
 
-def mirror_problem(url: str) -> str | None:
-    """Return why ``url`` cannot be a mirror's base URL, or None when it is an http(s):// or file:// URL."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError as e:
-        return str(e)
-    if parts.scheme not in ("http", "https", "file"):
-        return "not an http://, https:// or file:// URL"
-    if parts.scheme != "file" and not parts.hostname:
-        return "no host name"
-    return None
-
-
 def mirror_urls() -> list[str]:
     """Return the base URLs to download from: the valid ones in $D2LNOTES_MIRROR first, then the official ones.
 
@@ -204,21 +182,11 @@ def mirror_urls() -> list[str]:
     """
     env = []
     for url in (u.strip() for u in os.environ.get("D2LNOTES_MIRROR", "").split(",")):
-        if url and (problem := mirror_problem(url)):
+        if url and (problem := transfer.url_problem(url)):
             warnings.warn(f"D2LNOTES_MIRROR: skipping {url!r}: {problem}", RuntimeWarning, stacklevel=2)
         elif url:
             env.append(url)
     return env + [u for u in OFFICIAL_MIRRORS if u not in env]
-
-
-def max_download_bytes(checksum: Checksum) -> int:
-    """Return the most bytes a .gz of a file with this checksum can take (gzip adds at most a little to raw data)."""
-    return checksum.size + checksum.size // 100 + 4096
-
-
-def system_copy_paths(folder: Path | str, name: str) -> list[Path]:
-    """Return the copies of file ``name`` that a system dataset folder holds: ``name.gz``, then ``name``."""
-    return [p for p in (Path(folder) / f"{name}.gz", Path(folder) / name) if p.is_file()]
 
 
 def verified_system_copy(config: FetchConfig, name: str) -> Path | None:
@@ -331,7 +299,7 @@ def _fetch_into_data_dir(name: str, cfg: FetchConfig, skip_mirrors: set[str]) ->
         if base in skip_mirrors:
             tried.append(f"mirror {url}: skipped, it stalled or was too slow earlier in this run")
             continue
-        problem, slow = _download_andinstall_verified(url, raw / f"{name}.gz.part", target, cfg)
+        problem, slow = _download_and_install(url, raw / f"{name}.gz.part", target, cfg)
         if problem is None:
             return FileRecord(name, target, "mirror", url)
         if slow:
@@ -342,11 +310,11 @@ def _fetch_into_data_dir(name: str, cfg: FetchConfig, skip_mirrors: set[str]) ->
     raise FashionMNISTUnavailable(name, tried, raw)
 
 
-def _download_andinstall_verified(url: str, part: Path, target: Path, cfg: FetchConfig) -> tuple[str | None, bool]:
-    """Download url into part and install it as target; return (None or the problem, whether the mirror was slow)."""
+def _download_and_install(url: str, part: Path, target: Path, cfg: FetchConfig) -> tuple[str | None, bool]:
+    """Download url into part and install it as target if it verifies; return (the problem or None, slow mirror?)."""
     checksum = cfg.checksums[target.name]
     try:
-        transfer.download(url, part, max_download_bytes(checksum), cfg.limits(), progress=cfg.progress,
+        transfer.download(url, part, max_download_bytes(checksum), cfg.limits, progress=cfg.progress,
                           accept=lambda p: install_verified(p, target, checksum))
     except transfer.TransferFailed as e:
         return e.reason, e.slow
@@ -401,3 +369,76 @@ def readiness(config: FetchConfig | None = None) -> tuple[bool, str]:
             "the first load copies it into the data dir"
         return True, f"ready (system copy; {how})"
     return False, "not ready; run `python -m d2lnotes data download`"
+
+
+# --- the contents: IDX decoding, tensors, class names ------------------------------------------------------------
+
+def decode_idx(buf: bytes | bytearray, source: str = "<bytes>") -> torch.Tensor:
+    """Return the array stored in IDX bytes (magic, dimensions, big-endian payload) as a tensor."""
+    import numpy as np
+    import torch
+
+    if len(buf) < 4 or buf[0] != 0 or buf[1] != 0 or buf[2] not in _IDX_TYPES:
+        raise ValueError(f"{source} is not an IDX file: it starts with {bytes(buf[:4])!r}, expected 00 00 "
+                         "<type> <ndim>. Check it with `python -m d2lnotes data info`.")
+    dtype, ndim = np.dtype(_IDX_TYPES[buf[2]]), buf[3]
+    header = 4 + 4 * ndim
+    if len(buf) < header:
+        raise ValueError(f"{source}: IDX header is cut short ({len(buf)} bytes, {ndim} dimensions declared)")
+    dims = [int.from_bytes(buf[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    expected = header + math.prod(dims) * dtype.itemsize
+    if len(buf) != expected:
+        raise ValueError(f"{source}: IDX dimensions {dims} need {expected:,} bytes, the file has {len(buf):,}")
+    array = np.frombuffer(buf, dtype=dtype, offset=header).reshape(dims)
+    return torch.from_numpy(array.astype(dtype.newbyteorder("="), copy=not isinstance(buf, bytearray)))
+
+
+def read_idx(path: Path | str) -> torch.Tensor:
+    """Return the array in an IDX file, decompressed or .gz (detected by its first bytes)."""
+    path = Path(path)
+    with open(path, "rb") as f:
+        if f.read(2) == b"\x1f\x8b":
+            f.seek(0)
+            buf = bytearray(gzip.GzipFile(fileobj=f).read())
+        else:
+            f.seek(0)
+            buf = bytearray(path.stat().st_size)
+            f.readinto(buf)
+    return decode_idx(buf, str(path))
+
+
+def _resize_to_float(images: torch.Tensor, resize: int | Sequence[int]) -> torch.Tensor:
+    """Return uint8 images [N, C, H, W] resized like transforms.Resize on PIL images, then scaled to [0, 1]."""
+    import torch
+    from torchvision.transforms import InterpolationMode
+    from torchvision.transforms.functional import resize as tv_resize
+
+    size = [resize] if isinstance(resize, int) else list(resize)
+    first = tv_resize(images[:1], size, InterpolationMode.BILINEAR, antialias=True)
+    out = torch.empty((len(images), *first.shape[1:]), dtype=torch.float32)
+    for start in range(0, len(images), 10_000):  # resized in chunks, in uint8 as PIL does: bounded peak memory
+        chunk = images[start:start + 10_000]
+        out[start:start + len(chunk)] = tv_resize(chunk, size, InterpolationMode.BILINEAR, antialias=True)
+    return out.div_(255)
+
+
+def load_fashion_mnist_tensors(train: bool = True, resize: int | Sequence[int] | None = None, *,
+                               config: FetchConfig | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return (X float32 [N, 1, H, W] in [0, 1], y int64 [N]) for the training or the test set."""
+    import torch
+
+    prefix = "train" if train else "t10k"
+    names = [f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"]
+    records = ensure_fashion_mnist(config, names)
+    images, labels = (read_idx(records[n].path) for n in names)
+    if images.dim() != 3 or labels.dim() != 1 or len(images) != len(labels):
+        raise ValueError(f"{names[0]} holds {list(images.shape)} and {names[1]} holds {list(labels.shape)}: "
+                         "expected [N, H, W] images and N labels")
+    images = images.unsqueeze(1)
+    X = images.to(torch.float32).div_(255) if resize is None else _resize_to_float(images, resize)
+    return X, labels.to(torch.int64)
+
+
+def get_fashion_mnist_labels(labels) -> list[str]:  # noqa: ANN001 - any iterable of ints or a tensor
+    """Return the text label ('t-shirt', 'trouser', ...) of each numeric label."""
+    return [TEXT_LABELS[int(i)] for i in labels]

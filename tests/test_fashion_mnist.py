@@ -1,9 +1,9 @@
-"""Tests of d2lnotes.fetch and the `data` command line: every source served on 127.0.0.1 or from temp dirs."""
+"""Tests of d2lnotes.fashion_mnist and the `data` command line: the sources of the four files (every one served on
+127.0.0.1 or from temp dirs), the IDX decoding, the tensors and the class names."""
 
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import os
 import pickle
@@ -15,21 +15,22 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import platformdirs
+import numpy as np
 import pytest
+import torch
 
 from d2lnotes.__main__ import download, info
-from d2lnotes.fetch import (OFFICIAL_MIRRORS, DataDirWriteError, FashionMNISTUnavailable, data_dir,
-                            ensure_fashion_mnist, ensure_file, fashion_mnist_root, inspect_data_dir, mirror_urls,
-                            raw_dir, verify_file)
+from d2lnotes.datafiles import data_dir, verify_file
+from d2lnotes.fashion_mnist import (OFFICIAL_MIRRORS, TEXT_LABELS, DataDirWriteError, FashionMNISTUnavailable,
+                                    decode_idx, ensure_fashion_mnist, ensure_file, fashion_mnist_root,
+                                    get_fashion_mnist_labels, inspect_data_dir, load_fashion_mnist_tensors,
+                                    mirror_urls, raw_dir, read_idx)
+from helpers import REAL_DATA
 
 pytestmark = pytest.mark.usefixtures("data_root")
 NAME = "train-labels-idx1-ubyte"
 BIG = "train-images-idx3-ubyte"  # 23 kB of random pixels: big enough to cut a transfer in the middle
-
-
-def md5(path: Path) -> str:
-    return hashlib.md5(path.read_bytes()).hexdigest()
+IMAGES, LABELS = "train-images-idx3-ubyte", "train-labels-idx1-ubyte"
 
 
 def closed_port_url() -> str:
@@ -49,14 +50,6 @@ def test_fresh_download_from_mirror(data_root, tiny, mirror, make_config):
         assert record.path == raw / name and record.path.read_bytes() == tiny.raw[name]
     assert sorted(p.name for p in raw.iterdir()) == sorted(tiny.raw)  # no .part, no .gz left behind
     assert sorted(path for path, _ in mirror.requests) == sorted(f"/good/{n}.gz" for n in tiny.raw)
-
-
-def test_resume_after_dropped_connection(data_root, tiny, mirror, make_config):
-    path = f"/good/{BIG}.gz"
-    mirror.drop_after[path] = 5000
-    record = ensure_file(BIG, make_config(mirrors=(mirror.url(),)))
-    assert record.path.read_bytes() == tiny.raw[BIG]
-    assert mirror.requests == [(path, None), (path, "bytes=5000-")]
 
 
 def test_partial_file_from_a_broken_run_resumes_next_time(data_root, tiny, mirror, make_config):
@@ -144,8 +137,6 @@ def test_unwritable_data_dir_without_a_copy_says_how_to_change_it(tmp_path, monk
 
 
 def test_unwritable_data_dir_reads_the_system_copy_in_place(tmp_path, monkeypatch, tiny, make_config):
-    from d2lnotes.data import load_fashion_mnist_tensors
-
     system = tiny.write_gz(tmp_path / "system")
     blocker = tmp_path / "a-file"
     blocker.write_text("")
@@ -215,13 +206,6 @@ def test_env_overrides_data_dir_and_mirrors(tmp_path, monkeypatch, tiny, make_co
     assert record.path.read_bytes() == tiny.raw[NAME]
 
 
-def test_default_data_dir_is_the_user_cache_not_the_cwd(tmp_path, monkeypatch):
-    monkeypatch.delenv("D2LNOTES_DATA")
-    monkeypatch.chdir(tmp_path)
-    assert data_dir() == Path(platformdirs.user_cache_dir("d2lnotes", appauthor=False))
-    assert data_dir().is_absolute() and tmp_path not in data_dir().parents
-
-
 def test_fashion_mnist_root_serves_torchvision(data_root, tiny, make_config):
     from torchvision.datasets import FashionMNIST
 
@@ -230,18 +214,6 @@ def test_fashion_mnist_root_serves_torchvision(data_root, tiny, make_config):
     assert root == data_root
     dataset = FashionMNIST(str(root), train=False, download=False)
     assert len(dataset) == 10 and dataset.data.numpy().tolist() == tiny.arrays["t10k-images-idx3-ubyte"].tolist()
-
-
-def test_verify_file_names_the_problem(tmp_path, tiny):
-    path = tmp_path / NAME
-    checksum = tiny.checksums[NAME]
-    assert verify_file(path, checksum) == "not present"
-    path.write_bytes(tiny.raw[NAME])
-    assert verify_file(path, checksum) is None
-    path.write_bytes(tiny.raw[NAME][:-2] + b"xx")
-    assert verify_file(path, checksum) == f"md5 {md5(path)}, expected {checksum.md5}"
-    path.write_bytes(b"\x1f\x8b not gzip at all")
-    assert verify_file(path, checksum).startswith("cannot be read or decompressed: BadGzipFile: ")
 
 
 def test_inspect_data_dir_changes_nothing(data_root, tiny, make_config):
@@ -297,7 +269,8 @@ def leftovers(raw: Path) -> list[str]:
 
 CONCURRENT_RUN = """
 import json, sys
-from d2lnotes.fetch import Checksum, FetchConfig, ensure_fashion_mnist
+from d2lnotes.datafiles import Checksum
+from d2lnotes.fashion_mnist import FetchConfig, ensure_fashion_mnist
 sums = {n: Checksum(*c) for n, c in json.loads(sys.argv[1]).items()}
 records = ensure_fashion_mnist(FetchConfig(checksums=sums, system_dirs=(), mirrors=(sys.argv[2],), progress=False))
 print(sorted(r.source for r in records.values()))
@@ -382,28 +355,6 @@ def test_a_stalling_or_trickling_mirror_is_given_up_and_skipped_for_the_other_fi
     assert len(slow) == 1  # tried for the first file only, then skipped
 
 
-def test_a_symlinked_partial_file_is_moved_aside_and_its_target_left_untouched(data_root, tmp_path, tiny, mirror,
-                                                                               make_config):
-    outside = tmp_path / "outside.txt"
-    outside.write_bytes(b"a file of the user's, outside the data dir")
-    raw = raw_dir(data_root)
-    raw.mkdir(parents=True)
-    part = raw / f"{NAME}.gz.part"
-    part.symlink_to(outside)
-    record = ensure_file(NAME, make_config(mirrors=(mirror.url(),)))
-    assert record.path.read_bytes() == tiny.raw[NAME]
-    assert outside.read_bytes() == b"a file of the user's, outside the data dir"
-    assert mirror.requests == [(f"/good/{NAME}.gz", None)]  # no Range from the link's target's size
-    assert (raw / f"{NAME}.gz.part.moved-aside").is_symlink()
-
-
-def test_a_folder_where_the_partial_file_goes_is_moved_aside(data_root, tiny, mirror, make_config):
-    part = raw_dir(data_root) / f"{NAME}.gz.part"
-    part.mkdir(parents=True)
-    assert ensure_file(NAME, make_config(mirrors=(mirror.url(),))).path.read_bytes() == tiny.raw[NAME]
-    assert (part.parent / f"{NAME}.gz.part.moved-aside").is_dir()
-
-
 def test_a_deflate_error_in_a_placed_gz_is_a_corrupt_file_and_the_mirror_is_tried(data_root, tiny, mirror, make_config):
     raw = raw_dir(data_root)
     raw.mkdir(parents=True)
@@ -430,18 +381,6 @@ def test_malformed_mirror_entries_are_named_and_skipped(data_root, tiny, mirror,
     assert record.origin == f"{mirror.url()}{NAME}.gz"
 
 
-@pytest.mark.parametrize("stale", [b"garbage-" * 100, None], ids=["garbage-prefix", "longer-than-the-file"])
-def test_a_stale_partial_that_cannot_be_resumed_is_fetched_again_from_byte_0(data_root, tiny, mirror, make_config,
-                                                                              stale):
-    raw = raw_dir(data_root)
-    raw.mkdir(parents=True)
-    stale = stale if stale is not None else tiny.gz[BIG] + b"extra"  # the server answers 416 to its Range
-    (raw / f"{BIG}.gz.part").write_bytes(stale)
-    record = ensure_file(BIG, make_config(mirrors=(mirror.url(),)))
-    assert record.path.read_bytes() == tiny.raw[BIG] and leftovers(raw) == []
-    assert mirror.requests == [(f"/good/{BIG}.gz", f"bytes={len(stale)}-"), (f"/good/{BIG}.gz", None)]
-
-
 def test_temporary_copies_left_by_a_killed_run_are_removed_next_time(data_root, tiny, mirror, make_config):
     raw = raw_dir(data_root)
     raw.mkdir(parents=True)
@@ -449,3 +388,105 @@ def test_temporary_copies_left_by_a_killed_run_are_removed_next_time(data_root, 
         (raw / orphan).write_bytes(bytes(12_000))
     ensure_file(BIG, make_config(mirrors=(mirror.url(),)))
     assert leftovers(raw) == []
+
+
+# --- the contents: IDX decoding -------------------------------------------------------------------------------------
+
+def test_decode_idx_returns_the_array(tiny):
+    X = decode_idx(tiny.raw[IMAGES])
+    assert X.dtype == torch.uint8 and X.shape == (30, 28, 28)
+    assert X.numpy().tolist() == tiny.arrays[IMAGES].tolist()
+
+
+def test_decode_idx_big_endian_int32():
+    buf = bytes([0, 0, 0x0C, 2]) + (2).to_bytes(4, "big") + (2).to_bytes(4, "big") + \
+        np.array([1, -2, 70000, 3], dtype=">i4").tobytes()
+    assert decode_idx(buf).tolist() == [[1, -2], [70000, 3]]
+
+
+def test_decode_idx_rejects_a_bad_header_and_a_short_payload(tiny):
+    with pytest.raises(ValueError, match=r"x.bin is not an IDX file: it starts with b'PK\\x03\\x04'"):
+        decode_idx(b"PK\x03\x04rest", "x.bin")
+    with pytest.raises(ValueError, match=r"IDX dimensions \[30, 28, 28\] need 23,536 bytes, the file has 23,535"):
+        decode_idx(tiny.raw[IMAGES][:-1])
+
+
+def test_read_idx_reads_raw_and_gz_alike(tmp_path, tiny):
+    (tmp_path / "a").write_bytes(tiny.raw[LABELS])
+    (tmp_path / "b.gz").write_bytes(gzip.compress(tiny.raw[LABELS]))
+    assert read_idx(tmp_path / "a").tolist() == read_idx(tmp_path / "b.gz").tolist() == tiny.arrays[LABELS].tolist()
+
+
+# --- the tensors and class names, on the tiny files -----------------------------------------------------------------
+
+def test_load_fashion_mnist_tensors_values(tiny, tiny_config):
+    X, y = load_fashion_mnist_tensors(True, config=tiny_config)
+    assert X.dtype == torch.float32 and X.shape == (30, 1, 28, 28) and y.dtype == torch.int64
+    assert torch.equal(X[:, 0], torch.from_numpy(tiny.arrays[IMAGES]).float() / 255)
+    assert y.tolist() == tiny.arrays[LABELS].tolist()
+    Xt, yt = load_fashion_mnist_tensors(False, config=tiny_config)
+    assert Xt.shape == (10, 1, 28, 28) and yt.tolist() == list(range(10))
+
+
+@pytest.mark.parametrize("resize, shape", [(64, (64, 64)), ((32, 48), (32, 48))])
+def test_resize_matches_torchvision_resize_on_pil_images(tiny_config, resize, shape):
+    from PIL import Image
+    from torchvision import transforms
+
+    X, _ = load_fashion_mnist_tensors(False, resize=resize, config=tiny_config)
+    assert X.shape == (10, 1, *shape) and X.dtype == torch.float32
+    raw, _ = load_fashion_mnist_tensors(False, config=tiny_config)
+    d2l_way = transforms.Compose([transforms.Resize(resize), transforms.ToTensor()])
+    expected = torch.stack([d2l_way(Image.fromarray((x[0] * 255).round().byte().numpy(), mode="L")) for x in raw])
+    assert (X - expected).abs().max().item() <= 1 / 255 + 1e-6  # at most one grey level apart (rounding)
+
+
+def test_get_fashion_mnist_labels():
+    assert get_fashion_mnist_labels(torch.tensor([0, 9, 5])) == ["t-shirt", "ankle boot", "sandal"]
+    assert get_fashion_mnist_labels(range(10)) == list(TEXT_LABELS) == [
+        't-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle boot']
+
+
+# --- the real files (Debian's dataset-fashion-mnist) ----------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def real_train(real_config):
+    return load_fashion_mnist_tensors(True, config=real_config)
+
+
+def test_real_files_load_60000_and_10000_with_6000_per_class(real_config, real_train):
+    X, y = real_train
+    assert X.shape == (60_000, 1, 28, 28) and X.dtype == torch.float32 and y.dtype == torch.int64
+    assert X.min().item() == 0 and X.max().item() == 1
+    assert torch.bincount(y).tolist() == [6000] * 10
+    Xt, yt = load_fashion_mnist_tensors(False, config=real_config)
+    assert Xt.shape == (10_000, 1, 28, 28) and torch.bincount(yt).tolist() == [1000] * 10
+
+
+def test_real_resize_64(real_config):
+    X, _ = load_fashion_mnist_tensors(False, resize=64, config=real_config)
+    assert X.shape == (10_000, 1, 64, 64) and 0 <= X.min() and X.max() <= 1
+
+
+def test_real_torchvision_loads_from_the_prepared_root(real_config, real_train):
+    from torchvision.datasets import FashionMNIST
+
+    dataset = FashionMNIST(str(fashion_mnist_root(real_config)), train=True, download=False)
+    assert len(dataset) == 60_000 and torch.equal(dataset.targets, real_train[1])
+    assert torch.equal(dataset.data.float() / 255, real_train[0][:, 0])
+
+
+@pytest.mark.slow  # starts a Python process
+def test_real_cli_download_and_info_subprocess(tmp_path, real_config):
+    """The real command line, from the system copy (the mirror is a closed local port: never the internet)."""
+    env = {**os.environ, "D2LNOTES_DATA": str(tmp_path / "cli"), "D2LNOTES_MIRROR": "http://127.0.0.1:9/",
+           "D2LNOTES_SYSTEM_DATA": str(REAL_DATA), "TQDM_DISABLE": "1"}
+    run = [sys.executable, "-m", "d2lnotes", "data"]
+    cwd = Path(__file__).parents[1]
+    proc = subprocess.run([*run, "download"], env=env, capture_output=True, text=True, timeout=300, cwd=cwd)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count(f"verified, from system: {REAL_DATA}/") == 4
+    assert f"FashionMNIST(root={str(tmp_path / 'cli')!r}, download=False)" in proc.stdout
+    proc = subprocess.run([*run, "info"], env=env, capture_output=True, text=True, timeout=300, cwd=cwd)
+    assert proc.returncode == 0 and proc.stdout.count("verified (size and md5 OK)") == 4
+    assert sorted(p.name for p in raw_dir(tmp_path / "cli").iterdir()) == sorted(real_config.checksums)
