@@ -1,4 +1,4 @@
-"""The built book as a reader sees it: every page opened in headless Chromium, served from 127.0.0.1.
+"""The built book as a reader sees it: every page of both editions opened in headless Chromium, served from 127.0.0.1.
 
 Needs Debian's `chromium` (CI installs it). Locally the test is skipped when Chromium is absent; in CI
 (`CI` set) a missing browser is a failure. The book that README command 1 built (`_build/html`, with warnings as
@@ -19,9 +19,9 @@ import importlib
 import inspect
 import os
 import pkgutil
+import re
 import shutil
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -56,13 +56,21 @@ sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
-def toc_pages() -> list[str]:
-    """Return the HTML path of every page in _toc.yml, landing page first."""
+#: Where each edition's pages are, in the built book: English at the root, Chinese in zh_CN/.
+EDITIONS = {"en": "", "zh_CN": "zh_CN/"}
+
+
+def toc_pages(edition: str = "en") -> list[str]:
+    """Return the HTML path of every page in _toc.yml in one edition, landing page first."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     pages = [toc["root"]]
     for part in toc.get("parts", []):
         pages += [c["file"] for c in part.get("chapters", [])]
-    return [f"{p}.html" for p in pages]
+    return [f"{EDITIONS[edition]}{p}.html" for p in pages]
+
+
+#: Every page of both editions.
+ALL_PAGES = toc_pages("en") + toc_pages("zh_CN")
 
 
 def page_sources(page: str) -> list[Path]:
@@ -70,10 +78,13 @@ def page_sources(page: str) -> list[Path]:
 
     The API reference is also built from the package's docstrings.
     """
-    stem = ROOT / page.removesuffix(".html")
+    name = page.removeprefix(EDITIONS["zh_CN"]).removesuffix(".html")
+    stem = ROOT / name
     sources = [p for p in (stem.with_suffix(".ipynb"), stem.with_suffix(".md")) if p.is_file()][:1]
-    if page == "reference/api.html":
+    if name == "reference/api":
         sources += sorted((ROOT / "d2lnotes").rglob("*.py"))
+    if page.startswith(EDITIONS["zh_CN"]):
+        sources += [p for p in [ROOT / "locale" / "zh_CN" / "LC_MESSAGES" / f"{name}.po"] if p.is_file()]
     return sources
 
 
@@ -83,10 +94,11 @@ def current_build() -> Path | None:
     Sphinx builds incrementally: it rewrites the pages whose sources changed, and every page when a setting did.
     """
     html = ROOT / "_build" / "html"
-    pages = {p: html / p for p in toc_pages()}
+    pages = {p: html / p for p in ALL_PAGES}
     if not all(f.is_file() for f in pages.values()):
         return None
-    settings = [ROOT / "_config.yml", ROOT / "_toc.yml", *(ROOT / "_ext").glob("*.py"), *(ROOT / "_static").glob("*")]
+    settings = [ROOT / "_config.yml", ROOT / "_toc.yml", ROOT / "locale" / "zh_CN" / "LC_MESSAGES" / "intro.po",
+                *(ROOT / "_ext").glob("*.py"), *(ROOT / "_static").glob("*")]
     if max(f.stat().st_mtime for f in settings) > max(f.stat().st_mtime for f in pages.values()):
         return None
     stale = [p for p, f in pages.items() if any(s.stat().st_mtime > f.stat().st_mtime for s in page_sources(p))]
@@ -95,16 +107,12 @@ def current_build() -> Path | None:
 
 @pytest.fixture(scope="module")
 def book(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Return the html folder of a current build: README command 1's, or one made now with warnings as errors."""
+    """Return the html folder of a current build of both editions: README command 1's, or one made now
+    (``tools/build-book``, warnings as errors)."""
     if (built := current_build()) is not None:
         return built
     out = tmp_path_factory.mktemp("book")
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--path-output", str(out), "-W", "-n",
-         "--keep-going"],
-        capture_output=True,
-        text=True,
-    )
+    result = subprocess.run([str(ROOT / "tools" / "build-book"), str(out)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return out / "_build" / "html"
 
@@ -190,7 +198,7 @@ def load(page: object, server: str, path: str) -> None:
         page.evaluate("MathJax.startup.promise")
 
 
-@pytest.mark.parametrize("path", toc_pages())
+@pytest.mark.parametrize("path", ALL_PAGES)
 def test_page_renders_offline_with_hidden_solutions_that_open(page: object, server: str, path: str) -> None:
     failed: list[str] = []
     page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
@@ -209,8 +217,9 @@ def test_page_renders_offline_with_hidden_solutions_that_open(page: object, serv
 
     assert not failed, f"{path}: failed requests {failed}"
     assert not page.outside, f"{path}: requests leaving 127.0.0.1: {page.outside}"
-    if path.startswith("chapters/"):
+    if "chapters/" in path:
         check_exercises_with_solutions_that_open(page, path)
+    check_edition(page, path)
     searches = page.locator(".search-button-field").evaluate_all("els => els.filter(e => e.offsetParent).length")
     assert searches == 1, f"{path}: {searches} search fields are shown (the sidebar's alone is wanted)"
     assert not page.locator(".download-pdf-button").count(), f"{path}: a '.pdf' entry that only opens the print dialog"
@@ -242,7 +251,7 @@ TOO_WIDE = """() => {
 }"""
 
 
-@pytest.mark.parametrize("path", toc_pages())
+@pytest.mark.parametrize("path", ALL_PAGES)
 def test_page_does_not_scroll_sideways_on_a_phone(phone: object, server: str, path: str) -> None:
     load(phone, server, path)
     widths = phone.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
@@ -250,7 +259,7 @@ def test_page_does_not_scroll_sideways_on_a_phone(phone: object, server: str, pa
     assert not phone.errors, f"{path}: JavaScript errors {phone.errors}"
 
 
-@pytest.mark.parametrize("path", [p for p in toc_pages() if p.startswith("chapters/")])
+@pytest.mark.parametrize("path", [p for p in ALL_PAGES if "chapters/" in p])
 def test_chapter_shows_no_test_plumbing(book: Path, path: str) -> None:
     """The built chapter shows no nbval comment and no glue call, except inside a cell hidden by a hide-* tag."""
     text = visible_text((book / path).read_text())
@@ -293,6 +302,25 @@ def visible_text(page_html: str) -> str:
     return "".join(parts)
 
 
+#: Raw MyST that a translated paragraph shows when it did not render: bold markers, an unresolved glue role.
+RAW_MYST = ("**", "{glue", "{py:", "{doc}", "{ref}")
+
+
+def check_edition(page: object, path: str) -> None:
+    """Assert the page's language, its link to the same page in the other edition, and (Chinese) rendered prose."""
+    chinese = path.startswith(EDITIONS["zh_CN"])
+    assert page.locator("html").get_attribute("lang") == ("zh-CN" if chinese else "en"), path
+    twin = path.removeprefix(EDITIONS["zh_CN"]) if chinese else EDITIONS["zh_CN"] + path
+    link = page.locator("a.btn-other-edition-button")
+    assert link.count() == 1, f"{path}: no link to the other edition"
+    assert urljoin(page.url, link.get_attribute("href")).endswith("/" + twin), (path, link.get_attribute("href"))
+    if chinese:
+        text = page.locator("main").inner_text()
+        assert re.search(r"[\u4e00-\u9fff]", text), f"{path}: no Chinese on the page"
+        raw = [r for r in RAW_MYST if r in text]
+        assert not raw, f"{path}: raw MyST on the page: {raw}"
+
+
 def check_exercises_with_solutions_that_open(page: object, path: str) -> None:
     """Assert that the loaded chapter has two or more exercises whose solutions stay hidden until clicked."""
     assert page.locator("div.exercise").count() >= 2, f"{path}: fewer than two exercises"
@@ -328,15 +356,35 @@ def test_internal_links_resolve(server: str, book: Path) -> None:
 
 
 def test_markdown_and_notebook_downloads(server: str) -> None:
-    for path in [p for p in toc_pages() if p.startswith("chapters/")]:
-        stem = path.removesuffix(".html")
+    for path in [p for p in ALL_PAGES if "chapters/" in p]:
+        edition, _, stem = path.removesuffix(".html").rpartition("chapters/")
         for suffix in (".ipynb", ".md"):
-            with urlopen(urljoin(server, f"_sources/{stem}{suffix}"), timeout=10) as response:
+            with urlopen(urljoin(server, f"{edition}_sources/chapters/{stem}{suffix}"), timeout=10) as response:
                 assert response.status == 200 and response.read(1)
 
 
-def test_search_finds_a_chapter(page: object, server: str) -> None:
-    page.goto(urljoin(server, "search.html?q=gradient"), wait_until="networkidle")
+@pytest.mark.parametrize("path", [p for p in toc_pages("zh_CN") if "chapters/" in p])
+def test_chinese_notebook_download_has_chinese_prose_around_the_same_code_and_outputs(book: Path, path: str) -> None:
+    import json
+
+    from babel.messages.pofile import read_po
+
+    name = path.removeprefix(EDITIONS["zh_CN"]).removesuffix(".html")
+    english = json.loads((ROOT / f"{name}.ipynb").read_text())
+    chinese = json.loads((book / "zh_CN" / "_sources" / f"{name}.ipynb").read_text())
+    assert [c for c in chinese["cells"] if c["cell_type"] == "code"] == [
+        c for c in english["cells"] if c["cell_type"] == "code"], f"{name}: code or outputs differ"
+    prose = "\n".join("".join(c["source"]) for c in chinese["cells"] if c["cell_type"] == "markdown")
+    flat = " ".join(prose.split())
+    with (ROOT / "locale" / "zh_CN" / "LC_MESSAGES" / f"{name}.po").open("rb") as f:
+        english_paragraphs = [m.id for m in read_po(f) if m.id and m.string != m.id and len(m.id.split()) >= 6]
+    left = [p for p in english_paragraphs if " ".join(p.split()) in flat]
+    assert not left, f"{name}: {len(left)} English paragraphs left in the Chinese notebook, e.g. {left[0][:120]!r}"
+
+
+@pytest.mark.parametrize("query", ["search.html?q=gradient", "zh_CN/search.html?q=梯度"])
+def test_search_finds_a_chapter(page: object, server: str, query: str) -> None:
+    page.goto(urljoin(server, query), wait_until="networkidle")
     page.wait_for_selector("#search-results li")
     assert page.locator("#search-results li").count() > 0
     assert not page.outside, page.outside

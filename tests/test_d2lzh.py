@@ -207,9 +207,14 @@ def test_train_ch3_lines_match_the_returned_history_and_module_ends_in_train_mod
     batches = [(X[i:i + 20], y[i:i + 20]) for i in range(0, 60, 20)]
     torch.manual_seed(0)
     net = nn.Sequential(d2l.FlattenLayer(), nn.Linear(2, 3))
+    reference = nn.Sequential(d2l.FlattenLayer(), nn.Linear(2, 3))
+    reference.load_state_dict(net.state_dict())
     history = d2l.train_ch3(net, batches, batches, nn.CrossEntropyLoss(), 3, 20, None, None,
                             torch.optim.SGD(net.parameters(), lr=0.5))
     rows = parse_log(capsys.readouterr().out)
+    _, true = book_train(reference, batches, nn.CrossEntropyLoss(), 3, 20,  # the printed losses, by hand
+                         optimizer=torch.optim.SGD(reference.parameters(), lr=0.5))
+    assert [r[1] for r in rows] == pytest.approx(true, abs=5e-5)
     with torch.no_grad():  # the last line's test accuracy, recomputed from the trained net
         correct = sum(int((net(Xb).argmax(1) == yb).sum()) for Xb, yb in batches)
     assert rows[-1][3] == round(correct / 60, 3) == round(history[-1].test_acc, 3)
