@@ -1,8 +1,8 @@
 """Batches of tensors in memory: the loader that cuts them, d2l's loaders built on it, and synthetic data.
 
-A :class:`TensorLoader` batches tensors that are already in memory by index slicing, with no per-image Python work;
-``load_data_fashion_mnist`` puts it over the Fashion-MNIST tensors, which :mod:`d2lnotes.fashion_mnist` finds,
-verifies and decodes once.
+A :class:`~d2lnotes.data.TensorLoader` batches tensors that are already in memory by index slicing, with no
+per-image Python work; ``load_data_fashion_mnist`` puts it over the Fashion-MNIST tensors, which
+:mod:`d2lnotes.fashion_mnist` finds, verifies and decodes once.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """Environment diagnosis for ``python -m d2lnotes doctor``: versions, device, plots, data.
 
-Each check returns :class:`Finding` objects and prints nothing; the ``describe_*`` functions turn facts passed in
-into findings (pure, testable without a GPU or a display), the ``check_*`` functions gather the facts of this
-machine first. :func:`report` renders findings as text and :func:`main`, the only function that prints, returns
-the exit status: 0 when nothing is broken, 1 when a finding has a problem (each one comes with its fix, the
-command to type). The doctor writes nothing: the data directory is inspected read-only.
+Each check returns :class:`~d2lnotes.doctor.Finding` objects and prints nothing; the ``describe_*`` functions turn
+facts passed in into findings (pure, testable without a GPU or a display), the ``check_*`` functions gather the
+facts of this machine first. :func:`~d2lnotes.doctor.report` renders findings as text and
+:func:`~d2lnotes.doctor.main`, the only function that prints, returns the exit status: 0 when nothing is broken, 1
+when a finding has a problem (each one comes with its fix, the command to type). The doctor writes nothing: the data
+directory is inspected read-only.
 """
 
 from __future__ import annotations

@@ -212,7 +212,7 @@ def check_finite(loss: Any, *, epoch: int | None = None, batch: int | None = Non
 
 
 def graph_leaves(t: torch.Tensor) -> list[torch.Tensor]:
-    """Return the tensors ``t`` was computed from that ``t.backward()`` gives a gradient (its parameters)."""
+    """Return the tensors ``t`` was computed from that ``t.backward()`` gives a gradient to (its parameters)."""
     leaves: list[torch.Tensor] = []
     seen: set[Any] = set()
     stack = [t.grad_fn]

@@ -23,6 +23,7 @@ import re
 import shutil
 import subprocess
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -361,6 +362,16 @@ def test_markdown_and_notebook_downloads(server: str) -> None:
         for suffix in (".ipynb", ".md"):
             with urlopen(urljoin(server, f"{edition}_sources/chapters/{stem}{suffix}"), timeout=10) as response:
                 assert response.status == 200 and response.read(1)
+
+
+@pytest.mark.parametrize("path", [p for p in toc_pages("zh_CN") if "chapters/" in p])
+def test_chinese_page_shows_the_same_glued_numbers_as_the_english(book: Path, path: str) -> None:
+    pasted = re.compile(r'<span class="pasted-text">([^<]*)</span>')
+    english = Counter(pasted.findall((book / path.removeprefix(EDITIONS["zh_CN"])).read_text()))
+    chinese = Counter(pasted.findall((book / path).read_text()))
+    assert english, f"{path}: no glued number in the English page"
+    assert chinese == english, f"{path}: glued numbers differ: only English {english - chinese}, only Chinese " \
+                               f"{chinese - english}"
 
 
 @pytest.mark.parametrize("path", [p for p in toc_pages("zh_CN") if "chapters/" in p])

@@ -1,6 +1,11 @@
 """The Chinese edition cannot drift: every paragraph of the English book has a translation in
 locale/zh_CN/LC_MESSAGES/ (one catalog per page), none is left fuzzy, and each keeps what must not change
-(roles and glued numbers, math, inline code, links) and renders as markdown; the glossary's terms are used."""
+(roles and glued numbers, math, inline code, links) and renders as markdown; the glossary's terms are used.
+
+A translation is parsed with the page's own parser, MyST markdown, also where the English is a docstring in
+reStructuredText (the API page): there, a role such as :class:`~d2lnotes.data.TensorLoader` is written
+{py:class}`~d2lnotes.data.TensorLoader`, and a paragraph that introduces a code block ends with a colon, not ``::``.
+"""
 
 from __future__ import annotations
 
@@ -32,8 +37,14 @@ def entries(po: Path) -> list:
         return [m for m in read_po(f) if m.id]
 
 
+#: A reStructuredText role of a docstring (the API page): its translation is parsed as the page's MyST, where the
+#: same role is written {py:class}`target`.
+RST_ROLE = re.compile(r":(class|func|meth|mod|attr|data|exc|obj):`([^`]+)`")
+
+
 def kept(text: str) -> dict[str, Counter]:
-    """Return the roles, math, code spans and link targets of a markdown paragraph, counted."""
+    """Return the roles, math, code spans and link targets of a paragraph, counted (a docstring's roles as MyST's)."""
+    text = RST_ROLE.sub(r"{py:\1}`\2`", text)
     without_roles = ROLE.sub(" ", text)
     return {"roles": Counter(ROLE.findall(text)), "math": Counter(MATH.findall(without_roles)),
             "code": Counter(CODE.findall(without_roles)), "links": Counter(LINK.findall(text))}
@@ -103,7 +114,7 @@ def glossary() -> list[tuple[str, str]]:
 
 def prose(text: str) -> str:
     """Return a paragraph without roles, math, code and link targets: the words a reader reads."""
-    for pattern in (ROLE, MATH, re.compile(r"`[^`]*`"), LINK):
+    for pattern in (RST_ROLE, ROLE, MATH, re.compile(r"``.+?``"), re.compile(r"`[^`]*`"), LINK):
         text = pattern.sub(" ", text)
     return text
 

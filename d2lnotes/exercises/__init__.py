@@ -1,5 +1,5 @@
 """Exercises a learner can check: ``available()`` lists them, ``get(id)`` returns one with ``check``, ``hint``,
-``solution`` and ``starter``.
+``solution`` and ``starter``::
 
     from d2lnotes import exercises
     exercises.available("08")          # ['stable_softmax', 'stable_log_softmax', 'stable_cross_entropy']
