@@ -6,7 +6,7 @@ notebooks hold them. This extension does what Sphinx leaves undone:
 
 - the cells of markdown tables (MyST leaves them out of the catalogs);
 - the part captions of the table of contents (sphinx-external-toc inserts them after Sphinx has translated the
-  page) and the book's title, from the root page's catalog;
+  page) and the book's title, from the root page's catalog; the search field's text, from Sphinx's own catalog;
 - every page links to the same page in the other edition; the Chinese edition is built into ``zh_CN/`` of the
   English one, so the link is relative and works offline;
 - a translated page's downloadable sources (``.ipynb``, ``.md``) hold the translated prose around the same code
@@ -25,6 +25,7 @@ from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
+from sphinx.locale import _
 from sphinx.transforms import SphinxTransform
 
 #: The other edition of each language: (its language, the link text, where its root is from this one's root).
@@ -54,14 +55,12 @@ def messages(srcdir: str | Path, config: Config, docname: str) -> dict[str, str]
 def translate_title(app: Sphinx, config: Config) -> None:
     """Give the book's title in the edition's language (it is the root page's heading, so its catalog has it).
 
-    Jupyter Book also sets the search field's text in English; without it, the theme gives its own translation.
     """
     if not config.language or config.language == "en":
         return
     title = messages(app.srcdir, config, config.root_doc).get(config.html_title)
     if title:
         config.html_title = title
-    config.html_theme_options.pop("search_bar_text", None)
 
 
 class TranslatableTableCells(SphinxTransform):
@@ -90,6 +89,13 @@ class TranslateTocCaptions(SphinxTransform):
             caption = toctree.get("caption")
             if caption in table:
                 toctree["caption"] = toctree["rawcaption"] = table[caption]
+
+
+def translate_search_field(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: object) -> None:
+    """Give the search field Sphinx's own word for "Search" (Jupyter Book sets an English text, which no theme
+    translates)."""
+    if app.config.language and app.config.language != "en":
+        context["theme_search_bar_text"] = _("Search") + "…"
 
 
 def link_other_edition(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: object) -> None:
@@ -150,6 +156,7 @@ def setup(app: Sphinx) -> dict:
     app.add_transform(TranslatableTableCells)
     app.add_transform(TranslateTocCaptions)
     app.connect("html-page-context", link_other_edition, priority=503)  # after the theme's buttons (501)
+    app.connect("html-page-context", translate_search_field, priority=503)
     app.connect("build-finished", translate_sources, priority=600)  # after the markdown twins are copied (500)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 

@@ -303,8 +303,15 @@ def visible_text(page_html: str) -> str:
     return "".join(parts)
 
 
-#: Raw MyST that a translated paragraph shows when it did not render: bold markers, an unresolved glue role.
-RAW_MYST = ("**", "{glue", "{py:", "{doc}", "{ref}")
+#: Raw MyST that a translated paragraph shows when it did not render: bold markers, an unresolved role, a
+#: docstring's reStructuredText.
+RAW_MYST = ("**", "{glue", "{py:", "{doc}", "{ref}", ":class:", ":func:", ":mod:", "``")
+#: JavaScript: the prose of the page's <main>, without code, outputs and API signatures.
+PROSE = """() => {
+  const main = document.querySelector("main").cloneNode(true);
+  main.querySelectorAll("pre, code, .cell_input, .cell_output, dt.sig, script, style").forEach(e => e.remove());
+  return main.innerText;
+}"""
 
 
 def check_edition(page: object, path: str) -> None:
@@ -316,8 +323,10 @@ def check_edition(page: object, path: str) -> None:
     assert link.count() == 1, f"{path}: no link to the other edition"
     assert urljoin(page.url, link.get_attribute("href")).endswith("/" + twin), (path, link.get_attribute("href"))
     if chinese:
-        text = page.locator("main").inner_text()
+        text = page.evaluate(PROSE)
         assert re.search(r"[\u4e00-\u9fff]", text), f"{path}: no Chinese on the page"
+        placeholder = page.locator(".bd-search input").first.get_attribute("placeholder") or ""
+        assert re.search(r"[\u4e00-\u9fff]", placeholder), f"{path}: the search field says {placeholder!r}"
         raw = [r for r in RAW_MYST if r in text]
         assert not raw, f"{path}: raw MyST on the page: {raw}"
 
