@@ -126,7 +126,15 @@ def translate_markdown(text: str, table: dict[str, str]) -> str:
         pattern = re.compile(rf"^(?P<lead>[ \t]*(?:#{{1,6}}[ \t]+|[-*+][ \t]+|\d+\.[ \t]+|>[ \t]*)?){body}[ \t]*$",
                              re.MULTILINE)
         text = pattern.sub(lambda m, s=table[msgid]: m.group("lead") + s, text)
-    return text
+    return "\n".join(_translate_table_row(line, table) for line in text.split("\n"))
+
+
+def _translate_table_row(line: str, table: dict[str, str]) -> str:
+    """Return a markdown table row with each cell that has a translation replaced by it (other lines unchanged)."""
+    if not line.lstrip().startswith("|"):
+        return line
+    cells = re.split(r"(?<!\\)\|", line)
+    return "|".join(f" {table[c.strip()]} " if c.strip() in table else c for c in cells)
 
 
 def translate_sources(app: Sphinx, exception: Exception | None) -> None:
