@@ -58,14 +58,14 @@ def train_epoch_ch3(
         net.train()
     metric = Accumulator(3)  # sum of losses, correct predictions, examples
     for batch, (X, y) in enumerate(train_iter, 1):
-        if device is not None:
+        if device is not None:  # not in the book (its chapter 6 adds it)
             X, y = X.to(device), y.to(device)
         y_hat = net(X)
         l = loss(y_hat, y)
-        if l.ndim == 0:
+        if l.ndim == 0:  # not in the book: a loss with reduction='mean' already averaged the batch
             l = l.expand(len(y))
-        check_finite(l, epoch=epoch, batch=batch, lr=learning_rate(updater))
-        params = graph_leaves(l) if grad_clip is not None else []
+        check_finite(l, epoch=epoch, batch=batch, lr=learning_rate(updater))  # not in the book: stop on nan/inf
+        params = graph_leaves(l) if grad_clip is not None else []  # not in the book: what grad_clip clips
         if isinstance(updater, torch.optim.Optimizer):
             updater.zero_grad()
             l.mean().backward()
