@@ -42,9 +42,14 @@ def entries(po: Path) -> list:
 RST_ROLE = re.compile(r":(class|func|meth|mod|attr|data|exc|obj):`([^`]+)`")
 
 
+#: A role with its own link text, {doc}`text <target>`: the text is the reader's, the target must stay.
+TITLED_ROLE = re.compile(r"(\{(?:doc|ref)\})`[^`<]*<([^`>]+)>`")
+
+
 def kept(text: str) -> dict[str, Counter]:
-    """Return the roles, math, code spans and link targets of a paragraph, counted (a docstring's roles as MyST's)."""
-    text = RST_ROLE.sub(r"{py:\1}`\2`", text)
+    """Return the roles, math, code spans and link targets of a paragraph, counted (a docstring's roles as MyST's,
+    a titled link by its target)."""
+    text = TITLED_ROLE.sub(r"\1`<\2>`", RST_ROLE.sub(r"{py:\1}`\2`", text))
     without_roles = ROLE.sub(" ", text)
     return {"roles": Counter(ROLE.findall(text)), "math": Counter(MATH.findall(without_roles)),
             "code": Counter(CODE.findall(without_roles)), "links": Counter(LINK.findall(text))}
