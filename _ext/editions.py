@@ -53,11 +53,7 @@ def messages(srcdir: str | Path, config: Config, docname: str) -> dict[str, str]
 
 
 def translate_title(app: Sphinx, config: Config) -> None:
-    """Give the book's title in the edition's language (it is the root page's heading, so its catalog has it).
-
-    """
-    if not config.language or config.language == "en":
-        return
+    """Give the book's title in the edition's language (it is the root page's heading, so its catalog has it)."""
     title = messages(app.srcdir, config, config.root_doc).get(config.html_title)
     if title:
         config.html_title = title
