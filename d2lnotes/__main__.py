@@ -8,9 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from d2lnotes.datafiles import system_copy_paths
-from d2lnotes.fashion_mnist import (FashionMNISTUnavailable, FetchConfig, ensure_fashion_mnist, inspect_data_dir,
-                                    readiness)
+from d2lnotes.datafiles import system_copy_paths, writable_problem
+from d2lnotes.fashion_mnist import FashionMNISTUnavailable, FetchConfig, ensure_fashion_mnist, inspect_data_dir, judge
 
 
 def download(config: FetchConfig | None = None) -> int:
@@ -24,9 +23,9 @@ def download(config: FetchConfig | None = None) -> int:
     root, raw = cfg.data_root(), cfg.raw()
     print(f"Fashion-MNIST is ready in {raw}")
     for r in records.values():
-        where = "" if r.path.parent == raw else f" (read in place: {r.path})"
+        where = "" if r.path == raw / r.name else f" (read in place: {r.path})"
         print(f"  {r.name:<25} verified, from {r.source}: {r.origin}{where}")
-    if all(r.path.parent == raw for r in records.values()):
+    if all(r.path == raw / r.name for r in records.values()):
         print(f"torchvision: torchvision.datasets.FashionMNIST(root={str(root)!r}, download=False)")
     return 0
 
@@ -41,12 +40,15 @@ def info(config: FetchConfig | None = None) -> int:
     print(f"files in {cfg.raw()}:")
     statuses = inspect_data_dir(cfg)
     for s in statuses:
-        print(f"  {s.name:<25} {'verified (size and md5 OK)' if s.verified else s.problem}")
+        state = s.problem + (f"; verified system copy: {s.path}" if s.source == "system" else "")
+        if s.verified:
+            state = "verified (size and md5 OK)" + (f", as {s.path.name} placed by hand" if s.placed else "")
+        print(f"  {s.name:<25} {state}")
     for folder in cfg.system_dir_list():
         found = [n for n in cfg.checksums if system_copy_paths(folder, n)]
         print(f"system dir {folder}: {len(found)} of {len(cfg.checksums)} files")
     print("mirrors, in order: " + ", ".join(cfg.mirror_list()))
-    ready, status = readiness(cfg)
+    ready, status = judge(statuses, writable_problem(cfg.raw()))
     print(f"status: {status}")
     return 0 if ready else 1
 

@@ -9,16 +9,23 @@ that a full disk is never mistaken for a corrupt file.
 from __future__ import annotations
 
 import contextlib
+import getpass
 import gzip
 import hashlib
+import json
 import os
+import secrets
+import socket
+import stat
 import sys
 import tempfile
+import time
 import warnings
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from shlex import quote as shlex_quote
 from typing import BinaryIO
 
 import platformdirs
@@ -26,8 +33,9 @@ from filelock import FileLock, Timeout
 
 from d2lnotes import transfer
 
-__all__ = ["Checksum", "data_dir", "max_download_bytes", "system_copy_paths", "digest_problem", "verify_file",
-           "install_verified", "move_aside", "writable_problem", "file_lock", "remove_leftovers"]
+__all__ = ["Checksum", "data_dir", "data_dir_command", "max_download_bytes", "system_copy_paths", "digest_problem",
+           "verify_file", "make_folder", "share_like_folder", "install_verified", "move_aside", "writable_problem",
+           "LockHolderStalled", "file_lock", "remove_leftovers"]
 
 _CHUNK = 1 << 20  # bytes read at a time when a file is hashed or copied
 
@@ -46,6 +54,28 @@ def data_dir() -> Path:
     if env:
         return Path(env).expanduser().absolute()
     return Path(platformdirs.user_cache_dir("d2lnotes", appauthor=False))
+
+
+def data_dir_command() -> str:
+    """Return the shell command that points D2LNOTES_DATA at a folder this user can write (home first, else temp).
+
+    The folder is named literally, so the command can be pasted as is: ``$HOME`` would not help when home is the
+    folder that cannot be written.
+    """
+    home = Path.home() / "d2lnotes-data"
+    folder = home if writable_problem(home) is None else \
+        Path(tempfile.gettempdir()) / f"d2lnotes-data-{_user()}"
+    if os.name == "nt":
+        return f"set D2LNOTES_DATA={folder}"
+    return f"export D2LNOTES_DATA={shlex_quote(str(folder))}"
+
+
+def _user() -> str:
+    """Return this account's name, or its numeric id where there is no name."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # an id with no entry in the password database (containers)
+        return str(os.getuid()) if hasattr(os, "getuid") else "user"
 
 
 def max_download_bytes(checksum: Checksum) -> int:
@@ -124,13 +154,63 @@ def verify_file(path: Path, checksum: Checksum) -> str | None:
     return _copy_checked(path, checksum)
 
 
+def _others_may_read(folder: Path) -> int:
+    """Return the group/other read bits of the classes that may list and enter ``folder`` (0 where unknown)."""
+    try:
+        mode = folder.stat().st_mode
+    except OSError:
+        return 0
+    group = stat.S_IRGRP if mode & stat.S_IRGRP and mode & stat.S_IXGRP else 0
+    other = stat.S_IROTH if mode & stat.S_IROTH and mode & stat.S_IXOTH else 0
+    return group | other
+
+
+def _widened(mode: int, folder: Path) -> int:
+    """Return ``mode`` plus read (for a folder also enter) permission for the classes that may read ``folder``."""
+    bits = _others_may_read(folder)
+    if stat.S_ISDIR(mode):
+        bits |= bits >> 2  # r-- -> r-x
+    return stat.S_IMODE(mode) | bits
+
+
+def share_like_folder(path: Path) -> None:
+    """Let the group and others read ``path`` when they may read its folder: never narrower than the folder.
+
+    The umask already decided the mode when the file or folder was created, as for any file this user writes;
+    this only adds read (and, for a folder, enter) permission. Does nothing on Windows.
+    """
+    if os.name == "nt":
+        return
+    mode = path.lstat().st_mode
+    if not stat.S_ISLNK(mode) and (wanted := _widened(mode, path.parent)) != stat.S_IMODE(mode):
+        with contextlib.suppress(OSError):  # a file system without modes (FAT): nothing to widen
+            os.chmod(path, wanted)
+
+
+def make_folder(folder: Path) -> None:
+    """Create ``folder`` and its missing parents, each readable by whoever may read the folder above it."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir()
+        except FileExistsError:  # another process made it meanwhile: its mode is that process's business
+            continue
+        share_like_folder(path)
+
+
 def install_verified(src: Path, dest: Path, checksum: Checksum) -> str | None:
     """Decompress src into dest atomically if its content verifies; return the problem otherwise.
 
+    dest gets the mode of a plain file this user writes there (the umask decides; see ``share_like_folder``).
     Raises ``transfer.WriteFailed`` when the copy cannot be written; the temporary copy is removed either way.
     """
+    tmp = dest.with_name(f"{dest.name}.tmp-{secrets.token_hex(6)}.part")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
     try:
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name + ".tmp-", suffix=".part")
+        fd = os.open(tmp, flags, 0o666)  # the mode every program's new files get: 0o666 less the umask
     except OSError as e:
         raise transfer.WriteFailed(e.errno, e.strerror, str(dest.parent)) from e
     try:
@@ -139,9 +219,13 @@ def install_verified(src: Path, dest: Path, checksum: Checksum) -> str | None:
             if problem is None:
                 try:
                     out.flush()
-                    os.fsync(out.fileno())
+                    os.fsync(fd)
                 except OSError as e:
-                    raise transfer.WriteFailed(e.errno, e.strerror, tmp) from e
+                    raise transfer.WriteFailed(e.errno, e.strerror, str(tmp)) from e
+                mode = os.fstat(fd).st_mode
+                if os.name != "nt" and (wanted := _widened(mode, dest.parent)) != stat.S_IMODE(mode):
+                    with contextlib.suppress(OSError):  # a file system without modes (FAT): nothing to widen
+                        os.fchmod(fd, wanted)
         if problem is None:
             os.replace(tmp, dest)
         return problem
@@ -178,15 +262,88 @@ def writable_problem(folder: Path) -> str | None:
     return None
 
 
+class LockHolderStalled(RuntimeError):
+    """The process that holds a file's lock has made no progress for too long; the message names it."""
+
+    def __init__(self, name: str, where: Path, holder: str, pid: int | None, silence: float) -> None:
+        """Build the message from the file, its folder, the holder in words, its PID and the seconds waited."""
+        self.name, self.where, self.holder, self.pid, self.silence = name, Path(where), holder, pid, silence
+        end = "end it" if pid is None else f"end it with `{'taskkill /PID' if os.name == 'nt' else 'kill'} {pid}`"
+        super().__init__(
+            f"Gave up waiting for {name} in {where}: {holder}; it has made no progress for {silence:g} s, longer "
+            f"than a live download stays silent. If it is stopped (Ctrl-Z), resume it (`fg` in its terminal) or "
+            f"{end}; if it hangs, {end}. Then run this again.")
+
+    def __reduce__(self):  # noqa: ANN204 - lets the error cross process boundaries (pickle)
+        return type(self), (self.name, self.where, self.holder, self.pid, self.silence)
+
+
+def _holder_path(locks: Path, name: str) -> Path:
+    """Return the file in which the holder of ``name``'s lock says who it is and what it is doing."""
+    return locks / f"{name}.holder"
+
+
+def _write_holder(locks: Path, name: str, doing: str) -> None:
+    """Record this process as the holder of ``name``'s lock and what it is doing (best effort: it only informs)."""
+    record = {"pid": os.getpid(), "host": socket.gethostname(), "user": _user(),
+              "command": " ".join(sys.argv)[:200], "doing": doing}
+    tmp = locks / f"{name}.holder.{os.getpid()}.tmp"
+    with contextlib.suppress(OSError):
+        tmp.write_text(json.dumps(record), encoding="utf-8")
+        os.replace(tmp, _holder_path(locks, name))
+    with contextlib.suppress(OSError):
+        tmp.unlink(missing_ok=True)
+
+
+def _describe_holder(locks: Path, name: str) -> tuple[str, int | None]:
+    """Return the lock holder in words (PID, command, what it is doing, whether it is stopped) and its PID."""
+    try:
+        record = json.loads(_holder_path(locks, name).read_text(encoding="utf-8"))
+        pid, host = int(record["pid"]), str(record["host"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "another process holds its lock (it left no record of itself)", None
+    here = host == socket.gethostname()
+    words = (f"process {pid} ({record.get('command') or 'python'}, user {record.get('user', '?')}"
+             f"{'' if here else f', on host {host}'}) holds its lock, {record.get('doing') or 'fetching it'}")
+    if here:
+        try:
+            import psutil
+
+            state = psutil.Process(pid).status()
+        except Exception:  # noqa: BLE001 - gone, not ours to see, or no psutil: the record says enough
+            state = ""
+        words += {"stopped": " (the process is stopped: suspended, e.g. by Ctrl-Z)",
+                  "zombie": " (the process has ended)"}.get(state, "")
+    return words, (pid if here else None)
+
+
+def _activity(locks: Path, name: str, where: Path) -> tuple:
+    """Return what changes while a holder works: its record and the size of every file of ``name`` in ``where``."""
+    try:
+        record = _holder_path(locks, name).read_bytes()
+    except OSError:
+        record = b""
+    files = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(where):
+            if entry.name.startswith(f"{name}.") or entry.name == name:
+                with contextlib.suppress(OSError):
+                    files.append((entry.name, entry.stat(follow_symlinks=False).st_size))
+    return record, tuple(sorted(files))
+
+
 @contextlib.contextmanager
-def file_lock(locks: Path, name: str, where: Path) -> Iterator[None]:
+def file_lock(locks: Path, name: str, where: Path, patience: float) -> Iterator[Callable[[str], None]]:
     """Hold the lock (in folder ``locks``) that lets one process at a time fetch ``name`` into ``where``.
 
-    A process that has to wait says so on stderr, then goes on once the other has finished.
+    Yields ``say(doing)``, with which the holder records what it is doing for those who wait. A process that has
+    to wait says on stderr which process holds the lock and what it is doing, and waits as long as that process
+    makes progress (its record or its files in ``where`` change). Raises ``LockHolderStalled`` once the holder has
+    made none for ``patience`` seconds (a stopped or hung process).
     """
     if locks.is_symlink():
         os.replace(locks, locks.with_name(".locks.moved-aside"))
-    locks.mkdir(parents=True, exist_ok=True)
+    make_folder(locks)
     path = locks / f"{name}.lock"
     if path.is_symlink():
         os.replace(path, path.with_name(path.name + ".moved-aside"))
@@ -194,13 +351,32 @@ def file_lock(locks: Path, name: str, where: Path) -> Iterator[None]:
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        print(f"d2lnotes: another process is fetching {name} into {where}; waiting for it to finish",
-              file=sys.stderr, flush=True)
-        lock.acquire()
+        _wait(lock, locks, name, where, patience)
     try:
-        yield
+        _write_holder(locks, name, "starting")
+        yield lambda doing: _write_holder(locks, name, doing)
     finally:
+        with contextlib.suppress(OSError):
+            _holder_path(locks, name).unlink()
         lock.release()
+
+
+def _wait(lock: FileLock, locks: Path, name: str, where: Path, patience: float) -> None:
+    """Acquire ``lock`` held by another process, while it makes progress; see ``file_lock``."""
+    print(f"d2lnotes: waiting for {name} in {where}: {_describe_holder(locks, name)[0]}",
+          file=sys.stderr, flush=True)
+    last, since = _activity(locks, name, where), time.monotonic()
+    while True:
+        try:
+            lock.acquire(timeout=min(0.5, patience / 4))
+            return
+        except Timeout:
+            pass
+        now, seen = time.monotonic(), _activity(locks, name, where)
+        if seen != last:
+            last, since = seen, now
+        elif now - since > patience:
+            raise LockHolderStalled(name, where, *_describe_holder(locks, name), round(now - since, 1))
 
 
 def remove_leftovers(raw: Path, name: str) -> None:

@@ -27,8 +27,8 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from d2lnotes.datafiles import writable_problem
-from d2lnotes.fashion_mnist import FetchConfig, FileStatus, inspect_data_dir, raw_dir, verified_system_copy
+from d2lnotes.datafiles import data_dir_command, writable_problem
+from d2lnotes.fashion_mnist import FetchConfig, FileStatus, inspect_data_dir, judge, raw_dir
 
 __all__ = [
     "Finding",
@@ -42,7 +42,6 @@ __all__ = [
     "check_device",
     "describe_plots",
     "check_plots",
-    "system_copies",
     "describe_data",
     "check_data",
     "diagnose",
@@ -274,66 +273,51 @@ def check_plots() -> Finding:
     return describe_plots(matplotlib.get_backend(), mode, _has_display(), requested)
 
 
-def system_copies(config: FetchConfig, names: Sequence[str]) -> dict[str, Path]:
-    """Return {file name: path} of the verified system copies (e.g. Debian's package) of the named files."""
-    return {name: path for name in names if (path := verified_system_copy(config, name)) is not None}
-
-
-def _set_data_dir_command() -> str:
-    """Return the command that points D2LNOTES_DATA at a folder in the user's home."""
-    if os.name == "nt":
-        return r"set D2LNOTES_DATA=%USERPROFILE%\d2lnotes-data"
-    return "export D2LNOTES_DATA=$HOME/d2lnotes-data"
-
-
 def describe_data(root: Path, origin: str, statuses: Sequence[FileStatus], unwritable: str | None,
-                  system: Mapping[str, Path], mirrors: Sequence[str]) -> list[Finding]:
+                  mirrors: Sequence[str]) -> list[Finding]:
     """Return the findings for the data dir, whether it can be written, the four files and where they come from.
 
-    ``origin`` says why ``root`` is the data dir; ``statuses`` come from ``inspect_data_dir``; ``unwritable`` is
-    ``writable_problem``'s answer; ``system`` holds the verified system copies of the files that are not ready.
+    ``origin`` says why ``root`` is the data dir; ``statuses`` come from ``inspect_data_dir`` and ``unwritable``
+    is ``writable_problem``'s answer: together they give the verdict the loader and ``data info`` give
+    (``fashion_mnist.judge``).
     """
     raw = raw_dir(root)
-    ready = [s for s in statuses if s.verified]
+    ready, verdict = judge(statuses, unwritable)
     missing = [s for s in statuses if not s.verified]
+    system = {s.name: s.path for s in missing if s.source == "system"}
     findings = [Finding("data dir", f"{root} ({origin})")]
 
     if unwritable is None:
         findings.append(Finding("writable", "yes"))
-    elif all(s.name in system for s in missing):
+    elif ready:
         findings.append(Finding("writable", f"no ({unwritable}); fine while the files it reads stay verified"))
     else:
         findings.append(Finding("writable", f"no ({unwritable})",
                                 f"cannot store Fashion-MNIST in {raw}: {unwritable}",
-                                f"{_set_data_dir_command()}  (any folder you can write; set it for every "
+                                f"{data_dir_command()}  (any folder you can write; set it for every "
                                 "session, e.g. in your shell profile)"))
 
-    count = f"{len(ready)} of {len(statuses)} files verified (size and md5)"
-    if not missing:
-        findings.append(Finding("fashion-mnist", f"ready: {count} in {raw}"))
-        findings.append(Finding("source", "the data dir: loading needs no network"))
+    count = f"{len(statuses) - len(missing)} of {len(statuses)} files verified (size and md5)"
+    if ready:
+        findings.append(Finding("fashion-mnist", f"{verdict}: {count} in {raw}"))
+        folders = ", ".join(sorted({str(p.parent) for p in system.values()}))
+        findings.append(Finding("source", f"verified system copy in {folders}: loading needs no network" if system
+                                else "the data dir: loading needs no network"))
         return findings
-    if all(s.name in system for s in missing):
-        how = "reads it in place" if unwritable else "copies it into the data dir"
-        folders = ", ".join(sorted({str(system[s.name].parent) for s in missing}))
-        findings.append(Finding("fashion-mnist", f"ready (system copy; the first load {how}): {count} in {raw}"))
-        findings.append(Finding("source", f"verified system copy in {folders}: loading needs no network"))
-        return findings
-    fix = _DOWNLOAD if unwritable is None else f"{_set_data_dir_command()}; {_DOWNLOAD}"
+    fix = _DOWNLOAD if unwritable is None else f"{data_dir_command()}; {_DOWNLOAD}"
     if all(not s.present for s in statuses):
         problem = f"none of the {len(statuses)} files is in {raw}"
     else:
         problem = "; ".join(f"{s.name}: {s.problem}" for s in missing)
     findings.append(Finding("fashion-mnist", f"not ready: {count} in {raw}", problem, fix))
 
-    from_system = [s.name for s in missing if s.name in system]
     from_mirror = [s.name for s in missing if s.name not in system]
     parts = []
-    if from_system:
-        folders = sorted({str(system[n].parent) for n in from_system})
+    if system:
+        folders = sorted({str(p.parent) for p in system.values()})
         how = "the download command copies it into the data dir" if unwritable is None else \
             "loading reads it in place (torchvision's FashionMNIST(root) cannot)"
-        parts.append(f"{len(from_system)} of {len(missing)} missing files have a verified system copy in "
+        parts.append(f"{len(system)} of {len(missing)} missing files have a verified system copy in "
                      f"{', '.join(folders)}: {how}, no network needed")
     if from_mirror:
         parts.append(f"{len(from_mirror)} must be downloaded, from (in order): {', '.join(mirrors) or 'no mirror'}"
@@ -355,11 +339,7 @@ def check_data(config: FetchConfig | None = None) -> list[Finding]:
             origin += ", a relative path: it changes with the current directory"
     else:
         origin = "per-user cache; set D2LNOTES_DATA to change it"
-    statuses = inspect_data_dir(cfg)
-    missing = [s.name for s in statuses if not s.verified]
-    system = system_copies(cfg, missing) if missing else {}
-    mirrors = cfg.mirror_list()
-    return describe_data(root, origin, statuses, writable_problem(raw_dir(root)), system, mirrors)
+    return describe_data(root, origin, inspect_data_dir(cfg), writable_problem(raw_dir(root)), cfg.mirror_list())
 
 
 def diagnose(config: FetchConfig | None = None) -> list[Finding]:

@@ -11,7 +11,8 @@ import urllib.parse
 from pathlib import Path
 
 from d2lnotes import transfer
-from d2lnotes.datafiles import digest_problem, file_lock, move_aside, writable_problem
+from d2lnotes.datafiles import (LockHolderStalled, digest_problem, file_lock, make_folder, move_aside, share_like_folder,
+                                writable_problem)
 
 __all__ = ["DownloadFailed", "fetch_url"]
 
@@ -55,20 +56,26 @@ def fetch_url(url: str, folder: Path, *, sha1: str | None = None, max_bytes: int
         return target
     if unwritable := writable_problem(folder):
         raise DownloadFailed(url, target, f"the folder cannot be written ({unwritable})")
-    folder.mkdir(parents=True, exist_ok=True)
-    with file_lock(folder / ".locks", name, folder):
-        if target.is_file() and (problem := sha1_problem(target)) is None:
-            return target  # another process fetched it while we waited
-        if target.is_file():
-            move_aside(target, problem)
-        part = folder / f"{name}.part"
-        try:
-            transfer.download(url, part, max_bytes, limits or transfer.Limits(), progress=progress,
-                              accept=sha1_problem)
-        except transfer.WriteFailed as e:
-            part.unlink(missing_ok=True)
-            raise DownloadFailed(url, target, f"cannot write into {folder}: [Errno {e.errno}] {e.strerror}") from None
-        except transfer.TransferFailed as e:
-            raise DownloadFailed(url, target, e.reason) from None
-        os.replace(part, target)
+    limits = limits or transfer.Limits()
+    make_folder(folder)
+    try:
+        with file_lock(folder / ".locks", name, folder, limits.longest_silence()) as say:
+            if target.is_file() and (problem := sha1_problem(target)) is None:
+                return target  # another process fetched it while we waited
+            if target.is_file():
+                move_aside(target, problem)
+            part = folder / f"{name}.part"
+            say(f"downloading {url}")
+            try:
+                transfer.download(url, part, max_bytes, limits, progress=progress, accept=sha1_problem)
+            except transfer.WriteFailed as e:
+                part.unlink(missing_ok=True)
+                raise DownloadFailed(url, target, f"cannot write into {folder}: [Errno {e.errno}] {e.strerror}") \
+                    from None
+            except transfer.TransferFailed as e:
+                raise DownloadFailed(url, target, e.reason) from None
+            share_like_folder(part)
+            os.replace(part, target)
+    except LockHolderStalled as e:
+        raise DownloadFailed(url, target, str(e).rstrip(".")) from None
     return target

@@ -27,6 +27,7 @@ and the command line import it, and they work when torch is missing or broken.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gzip
 import math
@@ -40,8 +41,9 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from d2lnotes import transfer
-from d2lnotes.datafiles import (Checksum, data_dir, file_lock, install_verified, max_download_bytes, move_aside,
-                                remove_leftovers, system_copy_paths, verify_file, writable_problem)
+from d2lnotes.datafiles import (Checksum, LockHolderStalled, data_dir, data_dir_command, file_lock, install_verified,
+                                make_folder, max_download_bytes, move_aside, remove_leftovers, system_copy_paths,
+                                verify_file, writable_problem)
 
 if TYPE_CHECKING:
     import torch
@@ -69,8 +71,8 @@ class FashionMNISTUnavailable(RuntimeError):
         lines = [f"Fashion-MNIST file '{name}' is not available."]
         if unwritable:
             lines += [f"The data directory {raw} cannot be written ({unwritable}), so the file cannot be stored "
-                      "there. Point D2LNOTES_DATA at a writable directory, e.g.",
-                      "    export D2LNOTES_DATA=$HOME/d2lnotes-data"]
+                      "there. Point D2LNOTES_DATA at a folder you can write, e.g.",
+                      f"    {data_dir_command()}"]
         lines.append("Sources tried, in order:")
         lines += [f"  {i}. {t}" for i, t in enumerate(tried, 1)]
         lines += ["Remedies (any one), then run `python -m d2lnotes data download`:",
@@ -98,11 +100,23 @@ class DataDirWriteError(FashionMNISTUnavailable):
             f"compressed download while it is fetched){space}. Nothing was marked corrupt and no partial file "
             "was kept.",
             "Fix: free some space there, or point D2LNOTES_DATA at a writable folder with room, e.g.",
-            "    export D2LNOTES_DATA=$HOME/d2lnotes-data",
+            f"    {data_dir_command()}",
             "then run `python -m d2lnotes data download`."]))
 
     def __reduce__(self):  # noqa: ANN204 - lets the error cross process boundaries (pickle)
         return type(self), (self.name, self.folder, self.error, self.needed, self.free)
+
+
+class DataDirBusy(FashionMNISTUnavailable):
+    """Another process holds the lock on a Fashion-MNIST file and has made no progress for too long."""
+
+    def __init__(self, name: str, raw: Path, reason: str) -> None:
+        """Keep the file, the folder and the reason (``LockHolderStalled``'s message, naming the holder)."""
+        self.name, self.raw, self.reason, self.tried, self.unwritable = name, Path(raw), reason, [], None
+        RuntimeError.__init__(self, reason)
+
+    def __reduce__(self):  # noqa: ANN204 - lets the error cross process boundaries (pickle)
+        return type(self), (self.name, self.raw, self.reason)
 
 
 @dataclass(frozen=True)
@@ -150,17 +164,32 @@ class FileRecord:
 
 @dataclass(frozen=True)
 class FileStatus:
-    """What the data directory holds for one file, found without changing anything."""
+    """Where a load finds one file without a network, judged without writing anything.
+
+    The one verdict: the loader, ``data info``, ``data download`` and the doctor all take it from
+    :func:`file_status`.
+    """
 
     name: str
-    path: Path
-    present: bool
-    problem: str  # "" when present and verified
+    path: Path    # the verified copy a load reads: raw/name, raw/name.gz or a system copy; else raw/name
+    source: str   # "data dir", "system", or "" when there is no verified copy
+    present: bool  # the data dir holds raw/name or raw/name.gz, verified or not
+    problem: str  # why the data dir holds no verified copy; "" when it does
 
     @property
     def verified(self) -> bool:
-        """True when the file is present and its size and md5 match."""
-        return self.present and not self.problem
+        """True when the data dir holds a verified copy, decompressed or a .gz placed there by hand."""
+        return self.source == "data dir"
+
+    @property
+    def available(self) -> bool:
+        """True when a load needs no network: a verified copy is in the data dir or a system folder."""
+        return bool(self.source)
+
+    @property
+    def placed(self) -> bool:
+        """True when the verified copy is a .gz placed in the data dir (not yet decompressed)."""
+        return self.verified and self.path.name.endswith(".gz")
 
 
 def raw_dir(root: Path) -> Path:
@@ -232,51 +261,84 @@ def _from_system_copies(name: str, cfg: FetchConfig, tried: list[str],
     return None
 
 
-def _read_in_place(name: str, cfg: FetchConfig, unwritable: str) -> FileRecord:
-    """Return a verified copy of ``name`` that can be read where it is, for a data dir that cannot be written."""
+def _data_dir_copy(name: str, cfg: FetchConfig) -> tuple[Path | None, str, bool]:
+    """Return (the verified copy in the data dir or None, why there is none, whether anything is there).
+
+    The decompressed file ``raw/name`` first, then a ``raw/name.gz`` placed there by hand.
+    """
     checksum, raw = cfg.checksums[name], cfg.raw()
-    target, placed = raw / name, raw / f"{name}.gz"
-    tried = []
-    for path in (target, placed):
+    problems, present = [], False
+    for path in (raw / name, raw / f"{name}.gz"):
         if (problem := verify_file(path, checksum)) is None:
-            return FileRecord(name, path, "data dir", str(path))
-        if path == target or path.exists():
-            tried.append(f"data dir {path}: {problem}")
-    if (record := _from_system_copies(name, cfg, tried, lambda path: (verify_file(path, checksum), path))):
-        return record
+            return path, "", True
+        if path.exists() or path.is_symlink():
+            present = True
+            problems.append(problem if path.name == name else f"{path.name}: {problem}")
+    return None, "; ".join(problems) or "not present", present
+
+
+def file_status(name: str, config: FetchConfig | None = None) -> FileStatus:
+    """Return where a load finds file ``name`` without a network (see ``FileStatus``); writes nothing."""
+    cfg = config or FetchConfig()
+    path, problem, present = _data_dir_copy(name, cfg)
+    if path is not None:
+        return FileStatus(name, path, "data dir", True, "")
+    system = verified_system_copy(cfg, name)
+    return FileStatus(name, system or cfg.raw() / name, "system" if system else "", present, problem)
+
+
+def _read_in_place(status: FileStatus, cfg: FetchConfig, unwritable: str) -> FileRecord:
+    """Return the verified copy that ``status`` found, for a data dir that cannot be written; else raise."""
+    if status.available:
+        return FileRecord(status.name, status.path, status.source, str(status.path))
+    tried = [f"data dir {cfg.raw()}: {status.problem}"]
+    checksum = cfg.checksums[status.name]
+    _from_system_copies(status.name, cfg, tried, lambda path: (verify_file(path, checksum), path))
     tried.append("mirrors: not tried, there is nowhere to save a download")
-    raise FashionMNISTUnavailable(name, tried, raw, unwritable)
+    raise FashionMNISTUnavailable(status.name, tried, cfg.raw(), unwritable)
 
 
 def ensure_file(name: str, config: FetchConfig | None = None, *,
                 skip_mirrors: set[str] | None = None) -> FileRecord:
     """Return where a verified copy of one file can be read, fetching it from the first source that has one.
 
-    ``skip_mirrors`` collects the mirrors that stalled or trickled, so that later files of the same run skip them.
-    Raises ``FashionMNISTUnavailable`` (``DataDirWriteError`` when the data dir cannot take the file).
+    A verified decompressed copy in the data dir is read as it is: no lock, no temporary file, so a read-only data
+    dir shared by a class works. ``skip_mirrors`` collects the mirrors that stalled or trickled, so that later
+    files of the same run skip them. Raises ``FashionMNISTUnavailable`` (``DataDirWriteError`` when the data dir
+    cannot take the file, ``DataDirBusy`` when another process holds the file's lock and makes no progress).
     """
     cfg = config or FetchConfig()
     raw = cfg.raw()
-    unwritable = writable_problem(raw)
-    if unwritable:
-        return _read_in_place(name, cfg, unwritable)
-    raw.mkdir(parents=True, exist_ok=True)
-    with file_lock(raw.parent / ".locks", name, raw):
-        remove_leftovers(raw, name)
-        try:
-            return _fetch_into_data_dir(name, cfg, set() if skip_mirrors is None else skip_mirrors)
-        except transfer.WriteFailed as e:
+    status = file_status(name, cfg)
+    if status.verified and not status.placed:
+        return FileRecord(name, status.path, "data dir", str(status.path))
+    if unwritable := writable_problem(raw):
+        return _read_in_place(status, cfg, unwritable)
+    try:
+        make_folder(raw)
+        with file_lock(raw.parent / ".locks", name, raw, cfg.limits.longest_silence()) as say:
+            remove_leftovers(raw, name)
+            return _fetch_into_data_dir(name, cfg, set() if skip_mirrors is None else skip_mirrors, say)
+    except LockHolderStalled as e:
+        raise DataDirBusy(name, raw, str(e)) from None
+    except (transfer.WriteFailed, PermissionError) as e:  # PermissionError: a folder or lock file of another user
+        with contextlib.suppress(OSError):
             (raw / f"{name}.gz.part").unlink(missing_ok=True)  # it cannot be finished here
-            raise _write_error(name, cfg, e) from None
+        raise _write_error(name, cfg, e) from None
 
 
-def _fetch_into_data_dir(name: str, cfg: FetchConfig, skip_mirrors: set[str]) -> FileRecord:
-    """The sources in order, with the lock held: the data dir, a placed .gz, system copies, mirrors."""
+def _fetch_into_data_dir(name: str, cfg: FetchConfig, skip_mirrors: set[str],
+                         say: Callable[[str], None]) -> FileRecord:
+    """The sources in order, with the lock held: the data dir, a placed .gz, system copies, mirrors.
+
+    ``say(doing)`` tells the processes that wait for the lock what this one is doing.
+    """
     checksum, raw = cfg.checksums[name], cfg.raw()
     target = raw / name
     tried: list[str] = []
 
     # 1. the data directory: the decompressed file, else a .gz placed there by hand
+    say(f"checking {target}")
     problem = verify_file(target, checksum)
     if problem is None:
         return FileRecord(name, target, "data dir", str(target))
@@ -285,11 +347,14 @@ def _fetch_into_data_dir(name: str, cfg: FetchConfig, skip_mirrors: set[str]) ->
     tried.append(f"data dir {target}: {problem}")
     placed = raw / f"{name}.gz"
     if placed.is_file():
+        say(f"decompressing {placed}")
         if (problem := install_verified(placed, target, checksum)) is None:
             return FileRecord(name, target, "data dir", str(placed))
         tried.append(f"data dir {placed}: {move_aside(placed, problem)}")
     # 2. system dataset directories
-    install = lambda path: (install_verified(path, target, checksum), target)  # noqa: E731
+    def install(path: Path) -> tuple[str | None, Path]:
+        say(f"copying {path}")
+        return install_verified(path, target, checksum), target
     if (record := _from_system_copies(name, cfg, tried, install)):
         return record
     # 3. mirrors
@@ -299,6 +364,7 @@ def _fetch_into_data_dir(name: str, cfg: FetchConfig, skip_mirrors: set[str]) ->
         if base in skip_mirrors:
             tried.append(f"mirror {url}: skipped, it stalled or was too slow earlier in this run")
             continue
+        say(f"downloading {url}")
         problem, slow = _download_and_install(url, raw / f"{name}.gz.part", target, cfg)
         if problem is None:
             return FileRecord(name, target, "mirror", url)
@@ -343,32 +409,37 @@ def fashion_mnist_root(config: FetchConfig | None = None) -> Path:
 
 
 def inspect_data_dir(config: FetchConfig | None = None) -> list[FileStatus]:
-    """Return the state of each file in the data dir (present? verified?) without writing anything."""
+    """Return the ``file_status`` of each of the four files, without writing anything."""
     cfg = config or FetchConfig()
-    raw = cfg.raw()
-    statuses = []
-    for name, checksum in cfg.checksums.items():
-        path = raw / name
-        problem = verify_file(path, checksum)
-        statuses.append(FileStatus(name, path, path.is_file(), "" if problem is None else problem))
-    return statuses
+    return [file_status(name, cfg) for name in cfg.checksums]
+
+
+def judge(statuses: Sequence[FileStatus], unwritable: str | None) -> tuple[bool, str]:
+    """Return (can load without a network, what to tell the user) for the files' statuses.
+
+    ``unwritable`` is ``writable_problem``'s answer for the data dir: it decides whether the first load copies a
+    file in or reads it where it is.
+    """
+    if not all(s.available for s in statuses):
+        return False, "not ready; run `python -m d2lnotes data download`"
+    kinds = [kind for kind, todo in ((".gz placed by hand", [s for s in statuses if s.placed]),
+                                     ("system copy", [s for s in statuses if s.source == "system"])) if todo]
+    if not kinds:
+        return True, "ready"
+    how = "reads it in place" if unwritable else \
+        "copies it into the data dir" if kinds == ["system copy"] else "decompresses it into the data dir"
+    return True, f"ready ({' and '.join(kinds)}; the first load {how})"
 
 
 def readiness(config: FetchConfig | None = None) -> tuple[bool, str]:
     """Return (can load without a network, what to tell the user), judged without writing anything.
 
-    Ready when every file verifies in the data dir, or has a verified system copy the first load copies in (or
-    reads in place, when the data dir cannot be written).
+    Ready when every file has a verified copy in the data dir (decompressed, or a .gz placed there by hand) or in a
+    system folder: the first load decompresses or copies it in, or reads it in place when the data dir cannot be
+    written.
     """
     cfg = config or FetchConfig()
-    missing = [s.name for s in inspect_data_dir(cfg) if not s.verified]
-    if not missing:
-        return True, "ready"
-    if all(verified_system_copy(cfg, name) is not None for name in missing):
-        how = "the first load reads it in place" if writable_problem(cfg.raw()) else \
-            "the first load copies it into the data dir"
-        return True, f"ready (system copy; {how})"
-    return False, "not ready; run `python -m d2lnotes data download`"
+    return judge(inspect_data_dir(cfg), writable_problem(cfg.raw()))
 
 
 # --- the contents: IDX decoding, tensors, class names ------------------------------------------------------------

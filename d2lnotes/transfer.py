@@ -23,6 +23,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 _BLOCK = 1 << 16
+_RESUMES = "; the partial file resumes next time"
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,13 @@ class Limits:
     deadline: float = 900.0         # seconds for the whole file, resumes included
     retries: int = 3                # extra attempts after a connection breaks off mid-file
     backoff: float = 1.0            # seconds before the first retry, doubled each time
+
+    def longest_silence(self) -> float:
+        """Return the longest a live download goes without a byte: the last retry's pause, a connect, a stall.
+
+        A process that waits for another one's download gives up once that one has been silent for longer.
+        """
+        return self.backoff * 2 ** max(self.retries - 1, 0) + self.connect_timeout + self.read_timeout
 
 
 class TransferFailed(Exception):
@@ -67,6 +75,39 @@ def url_problem(url: str) -> str | None:
     if parts.scheme != "file" and not parts.hostname:
         return "no host name"
     return None
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """The proxy a download goes through: its URL (without credentials) and what set it."""
+
+    url: str      # http://proxy.example:3128, never with a user:password@
+    source: str   # "$http_proxy", "$HTTP_PROXY", ... or "the system's proxy settings"
+
+
+def proxy_for(url: str) -> Proxy | None:
+    """Return the proxy urllib will use for ``url`` (its ``*_proxy`` variables, minus ``no_proxy``), or None."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.netloc.rpartition("@")[2]
+    except ValueError:
+        return None
+    proxy = urllib.request.getproxies().get(parts.scheme) if parts.scheme in ("http", "https") else None
+    if not proxy or urllib.request.proxy_bypass(host):
+        return None
+    name = f"{parts.scheme}_proxy"
+    names = sorted((n for n in os.environ if n.lower() == name), key=lambda n: n != name)  # lower case first
+    source = next((f"${n}" for n in names if os.environ[n] == proxy), "the system's proxy settings")
+    scheme, sep, rest = proxy.partition("://")
+    shown = f"{scheme}{sep}{rest.rpartition('@')[2]}" if sep else proxy.rpartition("@")[2]
+    return Proxy(shown, source)
+
+
+def _through(reason: str, proxy: Proxy | None) -> str:
+    """Return ``reason``, naming ``proxy`` and what to do about it when the download went through one."""
+    if proxy is None:
+        return reason
+    return f"{reason} through the proxy {proxy.url} (set by {proxy.source}; check it, or unset it to connect directly)"
 
 
 def _opener(read_timeout: float) -> urllib.request.OpenerDirector:
@@ -142,7 +183,7 @@ def download(url: str, part: Path, max_bytes: int, limits: Limits = Limits(), *,
 
 def _download(url: str, part: Path, max_bytes: int, limits: Limits, progress: bool) -> None:
     """Download ``url`` into ``part`` (resuming, retrying broken connections); raise ``_ResumeRefused`` on a 416."""
-    opener = _opener(limits.read_timeout)
+    opener, proxy = _opener(limits.read_timeout), proxy_for(url)
     started, attempt = time.monotonic(), 0
     while True:
         have = part.stat().st_size if part.is_file() and not part.is_symlink() else 0
@@ -153,26 +194,28 @@ def _download(url: str, part: Path, max_bytes: int, limits: Limits, progress: bo
             if e.code == 416 and have:
                 raise _ResumeRefused(f"HTTP 416: the server refused to resume at byte {have:,}") from e
             if e.code < 500 and e.code not in (408, 429):  # 404 and the like do not heal: no retry
-                raise TransferFailed(f"HTTP {e.code} {e.reason}") from e
+                reason = f"HTTP {e.code} {e.reason}"  # 407 comes from the proxy; a 404 and the like from the server
+                raise TransferFailed(_through(reason, proxy) if e.code == 407 else reason) from e
             error: Exception = e
         except urllib.error.URLError as e:  # before any byte: DNS, refused, unreachable, connect timeout
             if isinstance(e.reason, TimeoutError):
-                raise TransferFailed(f"cannot connect (timed out after {limits.connect_timeout:g} s)", slow=True) from e
+                raise TransferFailed(_through(f"cannot connect (timed out after {limits.connect_timeout:g} s)", proxy),
+                                     slow=True) from e
             verb = "open" if url.startswith("file:") else "connect"
-            raise TransferFailed(f"cannot {verb} ({e.reason})") from e
+            raise TransferFailed(_through(f"cannot {verb} ({e.reason})", proxy)) from e
         except TimeoutError as e:
-            raise TransferFailed(f"stalled: nothing received for {limits.read_timeout:g} s; the partial file "
-                                 "resumes next time", slow=True) from e
+            raise TransferFailed(_through(f"stalled: nothing received for {limits.read_timeout:g} s", proxy)
+                                 + _RESUMES, slow=True) from e
         except _Trickle as e:
-            raise TransferFailed(f"{e}; the partial file resumes next time", slow=True) from e
+            raise TransferFailed(_through(str(e), proxy) + _RESUMES, slow=True) from e
         except (http.client.HTTPException, ConnectionError, _Dropped) as e:
             error = e
         except ValueError as e:  # a URL that urllib cannot parse
             raise TransferFailed(f"not a usable URL ({e})") from e
         attempt += 1
         if attempt > limits.retries:
-            raise TransferFailed(f"failed {attempt} times, last: {type(error).__name__}: {error}; "
-                                 "the partial file resumes next time")
+            raise TransferFailed(_through(f"failed {attempt} times, last: {type(error).__name__}: {error}", proxy)
+                                 + _RESUMES)
         time.sleep(limits.backoff * 2 ** (attempt - 1))
 
 

@@ -20,6 +20,7 @@ from d2lnotes.doctor import (Finding, check_data, check_device, check_plots, des
 from d2lnotes.__main__ import info
 from d2lnotes.data import load_data_fashion_mnist
 from d2lnotes.fashion_mnist import FileStatus, ensure_fashion_mnist, raw_dir
+from d2lnotes.datafiles import data_dir_command
 
 REPO = Path(__file__).resolve().parents[1]
 DOWNLOAD = "python -m d2lnotes data download"
@@ -126,8 +127,8 @@ def test_unwritable_data_dir_fix_points_the_data_dir_elsewhere(tmp_path, monkeyp
     findings = by_check(check_data(make_config()))
     writable = findings["writable"]
     assert not writable.ok and f"{blocker} is a file, not a folder" in writable.problem
-    assert writable.fix.startswith(doctor._set_data_dir_command())
-    assert findings["fashion-mnist"].fix == f"{doctor._set_data_dir_command()}; {DOWNLOAD}"
+    assert writable.fix.startswith(data_dir_command())
+    assert findings["fashion-mnist"].fix == f"{data_dir_command()}; {DOWNLOAD}"
 
 
 def test_partly_system_copied_data_is_not_ready(data_root, tmp_path, tiny, make_config):
@@ -138,8 +139,8 @@ def test_partly_system_copied_data_is_not_ready(data_root, tmp_path, tiny, make_
 
 
 def test_unwritable_data_dir_holding_verified_files_is_fine(tmp_path):
-    statuses = [FileStatus(n, tmp_path / n, True, "") for n in ("a", "b")]
-    findings = describe_data(tmp_path, "given", statuses, "PermissionError: Permission denied", {}, [])
+    statuses = [FileStatus(n, tmp_path / n, "data dir", True, "") for n in ("a", "b")]
+    findings = describe_data(tmp_path, "given", statuses, "PermissionError: Permission denied", [])
     assert exit_status(findings) == 0
     assert by_check(findings)["writable"].found == ("no (PermissionError: Permission denied); fine while the files "
                                                     "it reads stay verified")

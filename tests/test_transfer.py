@@ -1,14 +1,19 @@
 """Tests of d2lnotes.transfer: one download into a partial file, served on 127.0.0.1 (resume, restart from byte 0,
-size caps, no retry of what cannot heal, no writing through a symlink) and the URL check."""
+size caps, no retry of what cannot heal, no writing through a symlink), the URL check, and the proxy named when a
+download through one fails."""
 
 from __future__ import annotations
 
+import http.server
+import os
+import socket
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from d2lnotes.transfer import Limits, TransferFailed, download, url_problem
+from d2lnotes.transfer import Limits, Proxy, TransferFailed, download, proxy_for, url_problem
 
 NAME = "train-labels-idx1-ubyte"
 BIG = "train-images-idx3-ubyte"  # 23 kB of random pixels: big enough to cut a transfer in the middle
@@ -98,3 +103,107 @@ def test_a_404_is_final_without_a_retry_or_a_wait(tmp_path, mirror, monkeypatch)
 ])
 def test_url_problem_says_what_is_wrong(url, problem):
     assert url_problem(url) == problem
+
+
+def dead_port() -> int:
+    """Return a port on 127.0.0.1 that nothing listens on (bound, read, closed)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def no_proxy_env(monkeypatch):
+    """Remove every proxy variable (http_proxy, HTTPS_PROXY, all_proxy, no_proxy, ...) for the test."""
+    for name in list(os.environ):
+        if name.lower().endswith("_proxy"):
+            monkeypatch.delenv(name)
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy",
+                 "NO_PROXY", "REQUEST_METHOD"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+@pytest.mark.parametrize("variable", ["http_proxy", "HTTP_PROXY"])
+def test_a_dead_proxy_is_named_with_its_variable(tmp_path, mirror, no_proxy_env, variable):
+    proxy = f"http://127.0.0.1:{dead_port()}"
+    no_proxy_env.setenv(variable, proxy)
+    with pytest.raises(TransferFailed) as err:
+        fetch(mirror, NAME, tmp_path / "x.part")
+    assert err.value.reason.startswith("cannot connect (")
+    assert err.value.reason.endswith(f") through the proxy {proxy} (set by ${variable}; check it, or unset it to "
+                                     "connect directly)")
+    assert mirror.requests == []  # it went to the proxy, not to the mirror
+
+
+def test_the_lower_case_variable_wins_as_in_urllib(mirror, no_proxy_env):
+    no_proxy_env.setenv("HTTP_PROXY", "http://127.0.0.1:1")
+    no_proxy_env.setenv("http_proxy", "http://127.0.0.1:2")
+    assert proxy_for(mirror.url()) == Proxy("http://127.0.0.1:2", "$http_proxy")
+
+
+def test_no_proxy_bypasses_it_and_a_failure_then_does_not_blame_it(tmp_path, tiny, mirror, no_proxy_env):
+    no_proxy_env.setenv("http_proxy", f"http://127.0.0.1:{dead_port()}")
+    no_proxy_env.setenv("no_proxy", "127.0.0.1")
+    assert proxy_for(mirror.url()) is None
+    part = tmp_path / f"{NAME}.gz.part"
+    fetch(mirror, NAME, part)
+    assert part.read_bytes() == tiny.gz[NAME] and mirror.requests == [(f"/good/{NAME}.gz", None)]
+    with pytest.raises(TransferFailed) as err:
+        download(f"http://127.0.0.1:{dead_port()}/{NAME}.gz", tmp_path / "y.part", MAX_BYTES, FAST, progress=False)
+    assert err.value.reason.startswith("cannot connect (") and "proxy" not in err.value.reason
+
+
+def test_without_a_proxy_the_reason_does_not_mention_one(tmp_path, no_proxy_env):
+    url = f"http://127.0.0.1:{dead_port()}/{NAME}.gz"
+    assert proxy_for(url) is None
+    with pytest.raises(TransferFailed) as err:
+        download(url, tmp_path / "x.part", MAX_BYTES, FAST, progress=False)
+    assert err.value.reason.startswith("cannot connect (") and err.value.reason.endswith(")")
+    assert "proxy" not in err.value.reason
+
+
+@pytest.mark.parametrize("written, shown", [
+    ("http://alice:s3cret@127.0.0.1:{port}", "http://127.0.0.1:{port}"),
+    ("alice:s3cret@127.0.0.1:{port}", "127.0.0.1:{port}"),  # urllib takes a proxy without a scheme as http://
+    ("http://alice:p@ss/w:rd@127.0.0.1:{port}/", "http://127.0.0.1:{port}/"),
+])
+def test_the_proxy_credentials_are_never_shown(tmp_path, mirror, no_proxy_env, written, shown):
+    port = dead_port()
+    no_proxy_env.setenv("http_proxy", written.format(port=port))
+    with pytest.raises(TransferFailed) as err:
+        fetch(mirror, NAME, tmp_path / "x.part")
+    assert f" through the proxy {shown.format(port=port)} (set by $http_proxy;" in err.value.reason
+    assert "alice" not in err.value.reason and "s3cret" not in err.value.reason and "rd@" not in err.value.reason
+
+
+class _WantsPassword(http.server.BaseHTTPRequestHandler):
+    """A proxy that answers every request with 407, as one does without the user's password."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        self.send_response(407)
+        self.send_header("Proxy-Authenticate", 'Basic realm="test"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args) -> None:  # quiet
+        pass
+
+
+def test_a_407_from_the_proxy_names_it_and_a_404_through_it_does_not(tmp_path, mirror, no_proxy_env):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _WantsPassword)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        proxy = f"http://127.0.0.1:{server.server_address[1]}"
+        no_proxy_env.setenv("http_proxy", proxy)
+        with pytest.raises(TransferFailed) as err:
+            fetch(mirror, NAME, tmp_path / "x.part")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert err.value.reason == (f"HTTP 407 Proxy Authentication Required through the proxy {proxy} (set by "
+                                "$http_proxy; check it, or unset it to connect directly)")
+    no_proxy_env.setenv("http_proxy", f"http://127.0.0.1:{mirror.port}")  # the mirror as a proxy: 404 for any URL
+    with pytest.raises(TransferFailed, match=r"^HTTP 404 Not Found$"):
+        download(f"{mirror.url('/missing/')}{NAME}.gz", tmp_path / "y.part", MAX_BYTES, FAST, progress=False)
+    assert mirror.requests == [(f"{mirror.url('/missing/')}{NAME}.gz", None)]  # it did go through the "proxy"
