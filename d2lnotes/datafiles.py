@@ -290,6 +290,7 @@ def _write_holder(locks: Path, name: str, doing: str) -> None:
     tmp = locks / f"{name}.holder.{os.getpid()}.tmp"
     with contextlib.suppress(OSError):
         tmp.write_text(json.dumps(record), encoding="utf-8")
+        share_like_folder(tmp)
         os.replace(tmp, _holder_path(locks, name))
     with contextlib.suppress(OSError):
         tmp.unlink(missing_ok=True)
@@ -352,6 +353,7 @@ def file_lock(locks: Path, name: str, where: Path, patience: float) -> Iterator[
         lock.acquire(timeout=0)
     except Timeout:
         _wait(lock, locks, name, where, patience)
+    share_like_folder(path)
     try:
         _write_holder(locks, name, "starting")
         yield lambda doing: _write_holder(locks, name, doing)

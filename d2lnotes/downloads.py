@@ -11,8 +11,8 @@ import urllib.parse
 from pathlib import Path
 
 from d2lnotes import transfer
-from d2lnotes.datafiles import (LockHolderStalled, digest_problem, file_lock, make_folder, move_aside, share_like_folder,
-                                writable_problem)
+from d2lnotes.datafiles import (LockHolderStalled, digest_problem, file_lock, make_folder, move_aside,
+                                share_like_folder, writable_problem)
 
 __all__ = ["DownloadFailed", "fetch_url"]
 
