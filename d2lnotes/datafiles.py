@@ -285,8 +285,10 @@ def _holder_path(locks: Path, name: str) -> Path:
 
 def _write_holder(locks: Path, name: str, doing: str) -> None:
     """Record this process as the holder of ``name``'s lock and what it is doing (best effort: it only informs)."""
+    argv = getattr(sys, "orig_argv", sys.argv)  # as typed: python -m d2lnotes data download
+    command = " ".join([Path(argv[0]).name, *argv[1:]]) if argv else "python"
     record = {"pid": os.getpid(), "host": socket.gethostname(), "user": _user(),
-              "command": " ".join(sys.argv)[:200], "doing": doing}
+              "command": " ".join(command.split())[:120], "doing": doing}
     tmp = locks / f"{name}.holder.{os.getpid()}.tmp"
     with contextlib.suppress(OSError):
         tmp.write_text(json.dumps(record), encoding="utf-8")
