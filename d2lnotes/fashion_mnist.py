@@ -321,7 +321,7 @@ def ensure_file(name: str, config: FetchConfig | None = None, *,
             return _fetch_into_data_dir(name, cfg, set() if skip_mirrors is None else skip_mirrors, say)
     except LockHolderStalled as e:
         raise DataDirBusy(name, raw, str(e)) from None
-    except (transfer.WriteFailed, PermissionError) as e:  # PermissionError: a folder or lock file of another user
+    except OSError as e:  # transfer.WriteFailed, or a folder or lock file that cannot be made (full, not ours)
         with contextlib.suppress(OSError):
             (raw / f"{name}.gz.part").unlink(missing_ok=True)  # it cannot be finished here
         raise _write_error(name, cfg, e) from None
