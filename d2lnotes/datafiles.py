@@ -268,11 +268,11 @@ class LockHolderStalled(RuntimeError):
     def __init__(self, name: str, where: Path, holder: str, pid: int | None, silence: float) -> None:
         """Build the message from the file, its folder, the holder in words, its PID and the seconds waited."""
         self.name, self.where, self.holder, self.pid, self.silence = name, Path(where), holder, pid, silence
-        end = "end it" if pid is None else f"end it with `{'taskkill /PID' if os.name == 'nt' else 'kill'} {pid}`"
+        end = "end it" if pid is None else f"end it: `{'taskkill /PID' if os.name == 'nt' else 'kill'} {pid}`"
         super().__init__(
             f"Gave up waiting for {name} in {where}: {holder}; it has made no progress for {silence:g} s, longer "
-            f"than a live download stays silent. If it is stopped (Ctrl-Z), resume it (`fg` in its terminal) or "
-            f"{end}; if it hangs, {end}. Then run this again.")
+            f"than a live download stays silent. Resume it if it is stopped (`fg` in its terminal), or {end}. "
+            "Then run this again.")
 
     def __reduce__(self):  # noqa: ANN204 - lets the error cross process boundaries (pickle)
         return type(self), (self.name, self.where, self.holder, self.pid, self.silence)
