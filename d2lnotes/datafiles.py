@@ -313,7 +313,7 @@ def _describe_holder(locks: Path, name: str) -> tuple[str, int | None]:
             import psutil
 
             state = psutil.Process(pid).status()
-        except Exception:  # noqa: BLE001 - gone, not ours to see, or no psutil: the record says enough
+        except Exception:  # noqa: BLE001 - gone, or not ours to see: the record says enough
             state = ""
         words += {"stopped": " (the process is stopped: suspended, e.g. by Ctrl-Z)",
                   "zombie": " (the process has ended)"}.get(state, "")
