@@ -337,7 +337,9 @@ def test_a_load_waiting_on_a_stopped_download_ends_with_an_error_that_names_it(d
         while "downloading" not in (record.read_text() if record.is_file() else ""):
             assert holder.poll() is None, "the download ended before it could be stopped"
             time.sleep(0.05)
-        os.kill(holder.pid, signal.SIGTSTP)  # what Ctrl-Z sends
+        # Ctrl-Z sends SIGTSTP, which the kernel drops for a process of an orphaned process group (a test run
+        # started in the background): SIGSTOP stops the process the same way, always.
+        os.kill(holder.pid, signal.SIGSTOP)
         waiter = subprocess.run(
             [sys.executable, "-c", "from d2lnotes.data import load_data_fashion_mnist\n"
              "try:\n    load_data_fashion_mnist(256)\nexcept Exception as e:\n    print(type(e).__name__, e)"],
