@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from d2lnotes.datafiles import system_copy_paths, writable_problem
-from d2lnotes.fashion_mnist import FashionMNISTUnavailable, FetchConfig, ensure_fashion_mnist, inspect_data_dir, judge
+from d2lnotes.fashion_mnist import (DataDirWriteError, FashionMNISTUnavailable, FetchConfig, ensure_fashion_mnist,
+                                    inspect_data_dir, judge)
 
 
 def download(config: FetchConfig | None = None) -> int:
@@ -61,11 +62,22 @@ def export(root: str | os.PathLike, config: FetchConfig | None = None) -> int:
     """
     cfg = config or FetchConfig()
     target = Path(root).expanduser().absolute()
+    exported = FetchConfig(root=target, system_dirs=(cfg.raw(), *cfg.system_dir_list()), mirrors=(),
+                           checksums=cfg.checksums, progress=cfg.progress)
     try:
         ensure_fashion_mnist(cfg)  # the data dir first: the one place downloads go
-        exported = FetchConfig(root=target, system_dirs=(cfg.raw(), *cfg.system_dir_list()), mirrors=(),
-                               checksums=cfg.checksums, progress=cfg.progress)
         records = ensure_fashion_mnist(exported)
+    except DataDirWriteError as e:
+        if e.folder != exported.raw():
+            print(e, file=sys.stderr)
+            return 1
+        needed = sum(c.size for c in cfg.checksums.values())
+        free = "" if e.free is None else f"; {e.free / 1e6:,.1f} MB are free there"
+        print(f"Cannot export Fashion-MNIST file '{e.name}' into {e.folder}: {e.error}.\n"
+              f"The four files need about {needed / 1e6:,.0f} MB there{free}. No partial file was kept.\n"
+              "Fix: free some space there, or export into another folder: python -m d2lnotes data export FOLDER",
+              file=sys.stderr)
+        return 1
     except FashionMNISTUnavailable as e:
         print(e, file=sys.stderr)
         return 1

@@ -56,15 +56,14 @@ def data_dir() -> Path:
     return Path(platformdirs.user_cache_dir("d2lnotes", appauthor=False))
 
 
-def data_dir_command() -> str:
+def data_dir_command(instead_of: Path | None = None) -> str:
     """Return the shell command that points D2LNOTES_DATA at a folder this user can write (home first, else temp).
 
     The folder is named literally, so the command can be pasted as is: ``$HOME`` would not help when home is the
-    folder that cannot be written.
+    folder that cannot be written. ``instead_of`` (the data dir that failed) is never the one suggested.
     """
-    home = Path.home() / "d2lnotes-data"
-    folder = home if writable_problem(home) is None else \
-        Path(tempfile.gettempdir()) / f"d2lnotes-data-{_user()}"
+    home, temp = Path.home() / "d2lnotes-data", Path(tempfile.gettempdir()) / f"d2lnotes-data-{_user()}"
+    folder = home if writable_problem(home) is None and home != instead_of else temp
     if os.name == "nt":
         return f"set D2LNOTES_DATA={folder}"
     return f"export D2LNOTES_DATA={shlex_quote(str(folder))}"

@@ -294,7 +294,7 @@ def describe_data(root: Path, origin: str, statuses: Sequence[FileStatus], unwri
     else:
         findings.append(Finding("writable", f"no ({unwritable})",
                                 f"cannot store Fashion-MNIST in {raw}: {unwritable}",
-                                f"{data_dir_command()}  (any folder you can write; set it for every "
+                                f"{data_dir_command(root)}  (any folder you can write; set it for every "
                                 "session, e.g. in your shell profile)"))
 
     count = f"{len(statuses) - len(missing)} of {len(statuses)} files verified (size and md5)"
@@ -304,7 +304,7 @@ def describe_data(root: Path, origin: str, statuses: Sequence[FileStatus], unwri
         findings.append(Finding("source", f"verified system copy in {folders}: loading needs no network" if system
                                 else "the data dir: loading needs no network"))
         return findings
-    fix = _DOWNLOAD if unwritable is None else f"{data_dir_command()}; {_DOWNLOAD}"
+    fix = _DOWNLOAD if unwritable is None else f"{data_dir_command(root)}; {_DOWNLOAD}"
     if all(not s.present for s in statuses):
         problem = f"none of the {len(statuses)} files is in {raw}"
     else:

@@ -72,7 +72,7 @@ class FashionMNISTUnavailable(RuntimeError):
         if unwritable:
             lines += [f"The data directory {raw} cannot be written ({unwritable}), so the file cannot be stored "
                       "there. Point D2LNOTES_DATA at a folder you can write, e.g.",
-                      f"    {data_dir_command()}"]
+                      f"    {data_dir_command(raw.parent.parent)}"]
         lines.append("Sources tried, in order:")
         lines += [f"  {i}. {t}" for i, t in enumerate(tried, 1)]
         lines += ["Remedies (any one), then run `python -m d2lnotes data download`:",
@@ -100,7 +100,7 @@ class DataDirWriteError(FashionMNISTUnavailable):
             f"compressed download while it is fetched){space}. Nothing was marked corrupt and no partial file "
             "was kept.",
             "Fix: free some space there, or point D2LNOTES_DATA at a writable folder with room, e.g.",
-            f"    {data_dir_command()}",
+            f"    {data_dir_command(self.folder.parent.parent)}",
             "then run `python -m d2lnotes data download`."]))
 
     def __reduce__(self):  # noqa: ANN204 - lets the error cross process boundaries (pickle)

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import torch
 
-from d2lnotes.__main__ import download, info
+from d2lnotes.__main__ import download, export, info
 from d2lnotes.datafiles import data_dir, verify_file
 from d2lnotes.fashion_mnist import (OFFICIAL_MIRRORS, TEXT_LABELS, DataDirWriteError, FashionMNISTUnavailable,
                                     decode_idx, ensure_fashion_mnist, ensure_file, fashion_mnist_root,
@@ -332,6 +332,19 @@ def test_full_disk_while_downloading_removes_the_partial_and_says_so(small_disk,
         ensure_file(BIG, make_config(mirrors=(mirror.url(),)))
     assert sorted(p.name for p in raw_dir(small_disk).iterdir()) == []
     assert len(mirror.requests) == 1  # a full disk is not retried, nor another mirror tried
+
+
+def test_full_disk_while_exporting_names_the_export_folder_not_the_data_dir(small_disk, tmp_path, tiny, make_config,
+                                                                             capsys):
+    config = make_config(root=tmp_path / "data", system_dirs=(tiny.write_gz(tmp_path / "system"),))
+    (small_disk / "filler").write_bytes(bytes(20_000))
+    assert export(small_disk / "export", config) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Cannot export Fashion-MNIST file 'train-images-idx3-ubyte' into "
+                          f"{raw_dir(small_disk / 'export')}: [Errno 28] No space left on device (the disk is full).")
+    assert "python -m d2lnotes data export FOLDER" in err and "D2LNOTES_DATA" not in err
+    assert list(raw_dir(small_disk / "export").iterdir()) == []  # no partial file
+    assert len(list(raw_dir(tmp_path / "data").iterdir())) == 4  # the data dir itself is complete
 
 
 @pytest.mark.parametrize("mode", ["huge-length", "endless"])

@@ -377,10 +377,12 @@ def test_the_fix_for_an_unwritable_home_points_somewhere_writable(tmp_path, monk
     assert fixes and all(fix.startswith(command) for fix in fixes)
 
 
-def test_the_fix_keeps_pointing_at_home_when_home_is_writable(tmp_path, monkeypatch):
+def test_the_fix_points_at_home_when_home_is_writable_and_never_at_the_folder_that_failed(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     assert data_dir_command() == f"export D2LNOTES_DATA={tmp_path / 'd2lnotes-data'}"
     assert not (tmp_path / "d2lnotes-data").exists()  # suggesting a folder creates nothing
+    elsewhere = data_dir_command(instead_of=tmp_path / "d2lnotes-data")
+    assert elsewhere.startswith("export D2LNOTES_DATA=") and str(tmp_path) not in elsewhere
 
 
 def test_a_download_through_a_dead_proxy_names_the_proxy(tiny, mirror, make_config, monkeypatch):
