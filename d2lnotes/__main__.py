@@ -110,9 +110,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     to.add_argument("root", help="the root= that the book's code passes to torchvision.datasets.FashionMNIST")
     commands.add_parser("doctor", help="diagnose the environment")
     args = parser.parse_args(argv)
-    if args.action == "export":
-        return export(args.root)
-    return download() if args.action == "download" else info()
+    try:
+        if args.action == "export":
+            return export(args.root)
+        return download() if args.action == "download" else info()
+    except KeyboardInterrupt:  # Ctrl-C: what was fetched stays, nothing is half-written
+        print("\nd2lnotes: interrupted. A partial download is kept and resumes next time.", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

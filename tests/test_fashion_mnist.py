@@ -8,6 +8,7 @@ import json
 import os
 import pickle
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -254,6 +255,28 @@ def test_cli_info_subprocess_on_empty_data_dir(data_root):
     assert f"data dir: {data_root}  ($D2LNOTES_DATA)" in proc.stdout
     assert proc.stdout.count("not present") == 4
     assert not data_root.exists()  # info writes nothing
+
+
+@pytest.mark.slow  # starts a Python process
+def test_ctrl_c_during_a_cli_download_keeps_the_partial_file_without_a_traceback(data_root, tiny, mirror):
+    mirror.hostile[f"/good/{IMAGES}.gz"] = "trickle"  # one byte every 0.1 s: the download is still running
+    env = {**os.environ, "D2LNOTES_DATA": str(data_root), "D2LNOTES_MIRROR": mirror.url(), "D2LNOTES_SYSTEM_DATA": "",
+           "TQDM_DISABLE": "1", "PYTHONPATH": str(Path(__file__).parents[1])}
+    # A terminal's Ctrl-C reaches a process whose SIGINT is at its default; a test run started in the background
+    # of a script (`pytest &`) has it ignored, and its children inherit that: reset it for the child.
+    proc = subprocess.Popen([sys.executable, "-m", "d2lnotes", "data", "download"], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    part = raw_dir(data_root) / f"{IMAGES}.gz.part"
+    while not part.is_file():  # created once the mirror has answered
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert "interrupted. A partial download is kept and resumes next time." in err
+    assert part.is_file() and sorted(p.name for p in (data_root / "FashionMNIST" / ".locks").iterdir()) \
+        == [f"{IMAGES}.lock"]  # the partial file kept, the holder's record gone
 
 
 # --- hostile conditions: concurrent runs, full disks, broken or malicious mirrors, symlinks -----------------------
