@@ -164,14 +164,6 @@ def _others_may_read(folder: Path) -> int:
     return group | other
 
 
-def _widened(mode: int, folder: Path) -> int:
-    """Return ``mode`` plus read (for a folder also enter) permission for the classes that may read ``folder``."""
-    bits = _others_may_read(folder)
-    if stat.S_ISDIR(mode):
-        bits |= bits >> 2  # r-- -> r-x
-    return stat.S_IMODE(mode) | bits
-
-
 def share_like_folder(path: Path) -> None:
     """Let the group and others read ``path`` when they may read its folder: never narrower than the folder.
 
@@ -181,9 +173,12 @@ def share_like_folder(path: Path) -> None:
     if os.name == "nt":
         return
     mode = path.lstat().st_mode
-    if not stat.S_ISLNK(mode) and (wanted := _widened(mode, path.parent)) != stat.S_IMODE(mode):
+    bits = _others_may_read(path.parent)
+    if stat.S_ISDIR(mode):
+        bits |= bits >> 2  # r-- -> r-x
+    if not stat.S_ISLNK(mode) and mode & bits != bits:
         with contextlib.suppress(OSError):  # a file system without modes (FAT): nothing to widen
-            os.chmod(path, wanted)
+            os.chmod(path, stat.S_IMODE(mode) | bits)
 
 
 def make_folder(folder: Path) -> None:
@@ -221,11 +216,8 @@ def install_verified(src: Path, dest: Path, checksum: Checksum) -> str | None:
                     os.fsync(fd)
                 except OSError as e:
                     raise transfer.WriteFailed(e.errno, e.strerror, str(tmp)) from e
-                mode = os.fstat(fd).st_mode
-                if os.name != "nt" and (wanted := _widened(mode, dest.parent)) != stat.S_IMODE(mode):
-                    with contextlib.suppress(OSError):  # a file system without modes (FAT): nothing to widen
-                        os.fchmod(fd, wanted)
         if problem is None:
+            share_like_folder(tmp)
             os.replace(tmp, dest)
         return problem
     finally:

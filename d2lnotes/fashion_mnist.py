@@ -166,8 +166,8 @@ class FileRecord:
 class FileStatus:
     """Where a load finds one file without a network, judged without writing anything.
 
-    The one verdict: the loader, ``data info``, ``data download`` and the doctor all take it from
-    :func:`file_status`.
+    The one verdict: ``data info`` and the doctor take it from :func:`file_status`, and the loader (so ``data
+    download`` too) looks in the same places, in the same order, with the same checks.
     """
 
     name: str
@@ -287,15 +287,20 @@ def file_status(name: str, config: FetchConfig | None = None) -> FileStatus:
     return FileStatus(name, system or cfg.raw() / name, "system" if system else "", present, problem)
 
 
-def _read_in_place(status: FileStatus, cfg: FetchConfig, unwritable: str) -> FileRecord:
-    """Return the verified copy that ``status`` found, for a data dir that cannot be written; else raise."""
-    if status.available:
-        return FileRecord(status.name, status.path, status.source, str(status.path))
-    tried = [f"data dir {cfg.raw()}: {status.problem}"]
-    checksum = cfg.checksums[status.name]
-    _from_system_copies(status.name, cfg, tried, lambda path: (verify_file(path, checksum), path))
+def _read_in_place(name: str, cfg: FetchConfig, unwritable: str) -> FileRecord:
+    """Return a verified copy of ``name`` that can be read where it is, for a data dir that cannot be written.
+
+    It looks where ``file_status`` looks, in the same order: the data dir (the file, a placed .gz), system copies.
+    """
+    path, problem, _ = _data_dir_copy(name, cfg)
+    if path is not None:
+        return FileRecord(name, path, "data dir", str(path))
+    tried = [f"data dir {cfg.raw()}: {problem}"]
+    checksum = cfg.checksums[name]
+    if (record := _from_system_copies(name, cfg, tried, lambda path: (verify_file(path, checksum), path))):
+        return record
     tried.append("mirrors: not tried, there is nowhere to save a download")
-    raise FashionMNISTUnavailable(status.name, tried, cfg.raw(), unwritable)
+    raise FashionMNISTUnavailable(name, tried, cfg.raw(), unwritable)
 
 
 def ensure_file(name: str, config: FetchConfig | None = None, *,
@@ -309,11 +314,10 @@ def ensure_file(name: str, config: FetchConfig | None = None, *,
     """
     cfg = config or FetchConfig()
     raw = cfg.raw()
-    status = file_status(name, cfg)
-    if status.verified and not status.placed:
-        return FileRecord(name, status.path, "data dir", str(status.path))
+    if verify_file(raw / name, cfg.checksums[name]) is None:  # every load after the first: read as it is
+        return FileRecord(name, raw / name, "data dir", str(raw / name))
     if unwritable := writable_problem(raw):
-        return _read_in_place(status, cfg, unwritable)
+        return _read_in_place(name, cfg, unwritable)
     try:
         make_folder(raw)
         with file_lock(raw.parent / ".locks", name, raw, cfg.limits.longest_silence()) as say:
