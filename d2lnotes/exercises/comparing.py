@@ -93,7 +93,7 @@ def _compare_tensors(expected: torch.Tensor, got: Any, scale: float, exact_dtype
     e = expected.detach().cpu().double()
     g = got.detach().cpu().double()
     rtol, atol = tolerance(expected.dtype, scale)
-    close = (e.isnan() & g.isnan()) | (e.isinf() & (e == g)) | (e.isfinite() & ((g - e).abs() <= atol + rtol * e.abs()))
+    close = torch.isclose(g, e, rtol=rtol, atol=atol, equal_nan=True)  # nan matches nan, inf the same inf
     if bool(close.all()):
         return None
     wrong = ~close
