@@ -14,6 +14,7 @@ import html
 import inspect
 import os
 import sysconfig
+import textwrap
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,10 +176,6 @@ def _exception_text(err: BaseException) -> str:
     return "\n".join(lines)
 
 
-def _indent(text: str, prefix: str = "  ") -> str:
-    return "\n".join(prefix + line for line in text.splitlines())
-
-
 @dataclass(frozen=True)
 class Exercise:
     """A checkable code exercise: ``check(answer)``, ``hint()``, ``solution()`` and ``starter()``.
@@ -280,7 +277,7 @@ class Exercise:
                 why = problem.why or (case.why_nonfinite if problem.nonfinite and case.why_nonfinite else case.why)
                 shown = "\n".join(f"    {n} = {show(v)}" for n, v in zip(self.params, before))
                 return self._fail(f"{self.call} {headline}. Case {number} of {len(self.cases)}, {case.name}:\n"
-                                  f"{shown}\n{_indent(problem.text)}\n  Usually this means: {why}")
+                                  f"{shown}\n{textwrap.indent(problem.text, '  ')}\n  Usually this means: {why}")
         names = "; ".join(c.name for c in self.cases)
         return Result(self.id, True, f"{PASSED} {self.call}: all {len(self.cases)} cases pass ({names}).")
 
@@ -341,6 +338,6 @@ class Exercise:
             problem = compare(value, got_parts[part], scale, self.exact_dtype)
             if problem is not None:
                 if part != "result":
-                    problem = Problem(f"{part}:\n{_indent(problem.text)}", problem.why, problem.nonfinite)
+                    problem = Problem(f"{part}:\n{textwrap.indent(problem.text, '  ')}", problem.why, problem.nonfinite)
                 return "is not right yet", problem, before
         return None
